@@ -1,0 +1,39 @@
+// Builds everything: the C helpers in native/ (make) and the TypeScript entry points in src/cmd/
+// bundled by esbuild into dist/ (code-split, so commands load what they use lazily).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, writeFileSync, chmodSync, mkdirSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+mkdirSync(join(root, 'bin'), { recursive: true });
+
+if (existsSync(join(root, 'native', 'Makefile'))) {
+  execFileSync('make', ['-C', join(root, 'native'), '--no-print-directory'], { stdio: 'inherit' });
+}
+
+const entries = readdirSync(join(root, 'src', 'cmd'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => join(root, 'src', 'cmd', f));
+
+if (entries.length > 0) await build({
+  entryPoints: entries,
+  outdir: join(root, 'dist'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+});
+
+for (const entry of entries) {
+  const name = entry.split('/').pop().replace(/\.ts$/, '');
+  const bin = join(root, 'bin', name);
+  writeFileSync(bin, `#!/usr/bin/env node\nimport '../dist/${name}.js';\n`);
+  chmodSync(bin, 0o755);
+}

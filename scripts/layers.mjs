@@ -1,0 +1,25 @@
+// Which component may import which (shared/STYLE.md). Keys are folders under src/; a component
+// may import itself, the components listed here, and node builtins / npm packages.
+export const layers = {
+  lib: [],
+  metadata: ['lib'],
+  sys: ['lib'],
+  content: ['lib'],
+  'api/types': ['lib'],
+  runtime: ['lib', 'sys'],
+  snapshots: ['lib', 'sys'],
+  network: ['lib', 'sys', 'metadata'],
+  volumes: ['lib', 'sys', 'metadata'],
+  images: ['lib', 'sys', 'content', 'snapshots', 'metadata'],
+  'registry/api': ['lib', 'content'],
+  'registry/client': ['lib', 'content', 'images', 'registry/api'],
+  'registry/server': ['lib', 'content', 'registry/api'],
+  containers: ['lib', 'sys', 'metadata', 'runtime', 'snapshots', 'network', 'volumes', 'images', 'content'],
+  builder: ['lib', 'sys', 'metadata', 'runtime', 'snapshots', 'images', 'content', 'containers', 'registry/client'],
+  client: ['lib', 'api/types'],
+  'api/server': ['lib', 'api/types'],
+  daemon: ['lib', 'sys', 'metadata', 'api/types', 'api/server', 'containers', 'images', 'content', 'snapshots',
+    'runtime', 'network', 'volumes', 'builder', 'registry/client', 'registry/api'],
+  cli: ['lib', 'client', 'api/types'],
+  cmd: ['*'],
+};

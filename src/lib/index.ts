@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './log.ts';
+export * from './digest.ts';
+export * from './atomic-fs.ts';
+export * from './paths.ts';
