@@ -9,8 +9,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 mkdirSync(join(root, 'bin'), { recursive: true });
 
-if (existsSync(join(root, 'native', 'Makefile'))) {
-  execFileSync('make', ['-C', join(root, 'native'), '--no-print-directory'], { stdio: 'inherit' });
+// Each native/<part>/ with a Makefile builds its own artifacts into bin/ (or next to itself).
+if (existsSync(join(root, 'native'))) {
+  for (const part of readdirSync(join(root, 'native')).sort()) {
+    if (existsSync(join(root, 'native', part, 'Makefile'))) {
+      execFileSync('make', ['-C', join(root, 'native', part), '--no-print-directory'], { stdio: 'inherit' });
+    }
+  }
 }
 
 const entries = readdirSync(join(root, 'src', 'cmd'))
