@@ -1,0 +1,2 @@
+export * from './dockerfile/index.ts';
+export * from './dockerignore.ts';
