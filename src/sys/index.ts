@@ -1,0 +1,4 @@
+export { nativeSys, nativeAddonPath, errnoCode } from './native.ts';
+export type { NativeSys } from './native.ts';
+export { mountAll, mountOne, unmount, unmountAll, parseMountOptions, compactOverlayData, MOUNT_DATA_MAX } from './mount.ts';
+export type { Mount } from './mount.ts';

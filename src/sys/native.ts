@@ -1,0 +1,52 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../lib/index.ts';
+import { failedPrecondition } from '../lib/index.ts';
+
+/**
+ * The berth_sys N-API addon (native/addon/): the system calls Node.js does not expose. Every
+ * function is synchronous and throws an Error carrying `code` (errno name such as "ENOENT"),
+ * `errno` and `syscall`, like Node's own fs errors, so errorCode() from lib maps it.
+ */
+export interface NativeSys {
+  /** mknod(2): kind 'c' (char device), 'b' (block device) or 'p' (fifo); mode is the permission bits. */
+  mknod(path: string, kind: 'c' | 'b' | 'p', mode: number, major: number, minor: number): void;
+  /** lsetxattr(2); flags XATTR_CREATE (1) / XATTR_REPLACE (2) or 0. */
+  lsetxattr(path: string, name: string, value: Buffer, flags?: number): void;
+  /** lgetxattr(2); throws code ENODATA when the attribute is absent. */
+  lgetxattr(path: string, name: string): Buffer;
+  /** llistxattr(2). */
+  llistxattr(path: string): string[];
+  /** mount(2). `flags` are MS_* bits. */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
+  /** mount(2) done from working directory `cwd` (by a forked child), so `data` may hold relative paths. */
+  mountAt(cwd: string, source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
+  /** umount2(2); flags MNT_FORCE (1), MNT_DETACH (2), UMOUNT_NOFOLLOW (8). */
+  umount2(target: string, flags?: number): void;
+}
+
+let loaded: NativeSys | undefined;
+
+/** Path of the built addon. */
+export function nativeAddonPath(): string {
+  return join(projectRoot(), 'native', 'addon', 'build', 'berth_sys.node');
+}
+
+/** Loads the addon once; a clear failed-precondition error if it has not been built. */
+export function nativeSys(): NativeSys {
+  if (loaded) return loaded;
+  const path = nativeAddonPath();
+  if (!existsSync(path)) {
+    throw failedPrecondition(`load native addon ${JSON.stringify(path)}: not built (run npm run build)`);
+  }
+  const require = createRequire(import.meta.url);
+  loaded = require(path) as NativeSys;
+  return loaded;
+}
+
+/** errno name of a thrown value ("ENOENT"...), or undefined. */
+export function errnoCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
