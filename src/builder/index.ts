@@ -1,2 +1,3 @@
 export * from './dockerfile/index.ts';
 export * from './dockerignore.ts';
+export * from './context.ts';
