@@ -1,0 +1,56 @@
+/**
+ * The runtime part of an image config ("config" in the OCI image config, plus Docker's
+ * Healthcheck, Shell and OnBuild), as the builder evolves it step by step.
+ */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+export interface ContainerConfig {
+  User?: string;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Volumes?: Record<string, Record<string, never>>;
+  WorkingDir?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+  Healthcheck?: HealthConfig;
+  Shell?: string[];
+  OnBuild?: string[] | null;
+  ArgsEscaped?: boolean;
+}
+
+export interface HistoryEntry {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** Reads `NAME=value` entries of an Env list into a map (later entries win). */
+export function envMap(env: readonly string[] | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq < 0) m.set(e, '');
+    else m.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  return m;
+}
+
+/** Sets NAME=value in an Env list, replacing an earlier entry in place as docker does. */
+export function setEnv(env: readonly string[] | undefined, name: string, value: string): string[] {
+  const out = [...(env ?? [])];
+  const i = out.findIndex((e) => e === name || e.startsWith(name + '='));
+  if (i >= 0) out[i] = `${name}=${value}`;
+  else out.push(`${name}=${value}`);
+  return out;
+}
