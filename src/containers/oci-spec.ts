@@ -1,0 +1,261 @@
+import { invalidArgument } from '../lib/index.ts';
+import {
+  OCI_VERSION,
+  dockerDefaultCapabilities,
+  dockerDefaultDeviceRules,
+  dockerDefaultMounts,
+  dockerMaskedPaths,
+  dockerReadonlyPaths,
+  type LinuxNamespace,
+  type LinuxResources,
+  type LinuxSeccomp,
+  type Mount,
+  type POSIXRlimit,
+  type Spec,
+} from '../runtime/spec/index.ts';
+import { defaultPath } from './merge-config.ts';
+import type { Container, HostConfig, MountPoint } from './types.ts';
+
+/** Where the init binary appears inside a container, as docker puts it. */
+export const initPathInContainer = '/sbin/docker-init';
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+export interface BuildSpecOptions {
+  /** Absolute path of the mounted rootfs. */
+  rootfs: string;
+  user: ResolvedUser;
+  /** The host's capability bounding set (CAP_* names): privileged and CapAdd are clamped to it. */
+  hostCapabilities: readonly string[];
+  cgroupsPath: string;
+  /** Host path of bin/berth-init, bind-mounted at /sbin/docker-init when Init is on. */
+  initBinary?: string;
+  /**
+   * Turns the seccomp choice into an OCI filter: `undefined` profile = Docker's default,
+   * a string = a profile JSON the user gave; returns undefined for no filter.
+   */
+  seccomp?: (profile: string | undefined, capabilities: readonly string[]) => LinuxSeccomp | undefined;
+  /** The host's own hostname, used with NetworkMode host. */
+  hostHostname?: string;
+  /** Path of a network namespace to join (bridge networking), else a new one. */
+  netnsPath?: string;
+}
+
+export interface SecurityOptions {
+  seccomp: 'default' | 'unconfined' | { profile: string };
+  noNewPrivileges: boolean;
+}
+
+/** Parses HostConfig.SecurityOpt the way docker does (`key=value` or the old `key:value`). */
+export function parseSecurityOpt(opts: readonly string[]): SecurityOptions {
+  const out: SecurityOptions = { seccomp: 'default', noNewPrivileges: false };
+  for (const opt of opts) {
+    if (opt === 'no-new-privileges') {
+      out.noNewPrivileges = true;
+      continue;
+    }
+    let i = opt.indexOf('=');
+    if (i < 0) i = opt.indexOf(':');
+    if (i < 0) throw invalidArgument(`invalid --security-opt: "${opt}"`);
+    const key = opt.slice(0, i);
+    const value = opt.slice(i + 1);
+    switch (key) {
+      case 'no-new-privileges':
+        if (value !== 'true' && value !== 'false') throw invalidArgument(`invalid --security-opt 2: "${opt}"`);
+        out.noNewPrivileges = value === 'true';
+        break;
+      case 'seccomp':
+        out.seccomp = value === 'unconfined' ? 'unconfined' : { profile: value };
+        break;
+      case 'label':
+      case 'apparmor':
+      case 'systempaths':
+        break;
+      default:
+        throw invalidArgument(`invalid --security-opt 1: "${opt}"`);
+    }
+  }
+  return out;
+}
+
+export const normalizeCap = (c: string) => {
+  const up = c.toUpperCase();
+  return up === 'ALL' ? 'ALL' : up.startsWith('CAP_') ? up : `CAP_${up}`;
+};
+
+/**
+ * The capability set docker computes (oci/caps TweakCapabilities): privileged = every host
+ * capability; else the defaults, minus CapDrop, plus CapAdd ("ALL" on either side), clamped
+ * to the host's bounding set.
+ */
+export function computeCapabilities(hc: Pick<HostConfig, 'privileged' | 'capAdd' | 'capDrop'>, host: readonly string[]): string[] {
+  if (hc.privileged) return [...host];
+  const add = hc.capAdd.map(normalizeCap);
+  const drop = hc.capDrop.map(normalizeCap);
+  for (const c of [...add, ...drop]) {
+    if (c !== 'ALL' && !/^CAP_[A-Z_]+$/.test(c)) throw invalidArgument(`unknown capability: "${c}"`);
+  }
+  let caps: string[];
+  if (add.includes('ALL')) caps = [...host];
+  else {
+    caps = drop.includes('ALL') ? [] : dockerDefaultCapabilities.filter((c) => !drop.includes(c));
+    for (const c of add) if (!caps.includes(c)) caps.push(c);
+  }
+  if (add.includes('ALL') && !drop.includes('ALL')) caps = caps.filter((c) => !drop.includes(c));
+  return caps.filter((c) => host.includes(c));
+}
+
+/** Docker's --memory-swap semantics: 0 with a memory limit = twice the memory, -1 unlimited. */
+export function resourcesOf(hc: HostConfig): LinuxResources {
+  const r: LinuxResources = { devices: hc.privileged ? [{ allow: true, access: 'rwm' }] : [...dockerDefaultDeviceRules] };
+  if (hc.memory || hc.memoryReservation || hc.memorySwap) {
+    r.memory = {};
+    if (hc.memory > 0) r.memory.limit = hc.memory;
+    if (hc.memoryReservation > 0) r.memory.reservation = hc.memoryReservation;
+    if (hc.memorySwap === -1) r.memory.swap = -1;
+    else if (hc.memorySwap > 0) r.memory.swap = hc.memorySwap;
+    else if (hc.memory > 0) r.memory.swap = hc.memory * 2;
+    if (hc.oomKillDisable) r.memory.disableOOMKiller = true;
+  }
+  if (hc.nanoCpus && (hc.cpuQuota || hc.cpuPeriod)) {
+    throw invalidArgument('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  }
+  if (hc.cpuShares || hc.cpuQuota || hc.cpuPeriod || hc.nanoCpus || hc.cpusetCpus || hc.cpusetMems) {
+    r.cpu = {};
+    if (hc.cpuShares) r.cpu.shares = hc.cpuShares;
+    if (hc.nanoCpus) {
+      r.cpu.period = 100_000;
+      r.cpu.quota = Math.round((hc.nanoCpus * 100_000) / 1e9);
+    }
+    if (hc.cpuQuota) r.cpu.quota = hc.cpuQuota;
+    if (hc.cpuPeriod) r.cpu.period = hc.cpuPeriod;
+    if (hc.cpusetCpus) r.cpu.cpus = hc.cpusetCpus;
+    if (hc.cpusetMems) r.cpu.mems = hc.cpusetMems;
+  }
+  if (hc.pidsLimit !== null && hc.pidsLimit !== 0) r.pids = { limit: hc.pidsLimit < 0 ? -1 : hc.pidsLimit };
+  if (hc.blkioWeight) r.blockIO = { weight: hc.blkioWeight };
+  return r;
+}
+
+export function rlimitsOf(hc: HostConfig): POSIXRlimit[] {
+  return hc.ulimits.map((u) => {
+    if (!/^[a-z]+$/.test(u.name)) throw invalidArgument(`invalid ulimit type: "${u.name}"`);
+    return { type: `RLIMIT_${u.name.toUpperCase()}`, soft: u.soft, hard: u.hard };
+  });
+}
+
+function mountOf(m: MountPoint): Mount {
+  if (m.type === 'tmpfs') {
+    return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(m.options ?? [])] };
+  }
+  const options = ['rbind', m.rw ? 'rw' : 'ro'];
+  if (m.propagation) options.push(m.propagation);
+  return { destination: m.destination, type: 'bind', source: m.source, options };
+}
+
+/**
+ * The OCI runtime spec of a container (docker's daemon/oci_linux.go in one function): the
+ * merged process, Docker's default mounts, devices, masked paths and capabilities, the
+ * container's files (hostname, hosts, resolv.conf), its volumes, resources and security options.
+ */
+export function buildSpec(c: Container, o: BuildSpecOptions): Spec {
+  const cfg = c.config;
+  const hc = c.hostConfig;
+  const security = parseSecurityOpt(hc.securityOpt);
+  const caps = computeCapabilities(hc, o.hostCapabilities);
+  const hostNet = hc.networkMode === 'host';
+
+  let env = [...cfg.env];
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${defaultPath}`);
+  const hostname = hostnameOf(c, o.hostHostname);
+  env = [`HOSTNAME=${hostname}`, ...env.filter((e) => !e.startsWith('HOSTNAME='))];
+  if (cfg.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+
+  let args = [c.path, ...c.args];
+  if (hc.init) args = [initPathInContainer, '--', ...args];
+
+  const mounts: Mount[] = dockerDefaultMounts().map((m) => {
+    if (m.destination === '/dev/shm') return { ...m, options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${Math.floor(hc.shmSize / 1024) || 65536}k`] };
+    if (hc.privileged && (m.destination === '/sys' || m.destination === '/sys/fs/cgroup')) {
+      return { ...m, options: (m.options ?? []).filter((x) => x !== 'ro').concat('rw') };
+    }
+    return m;
+  });
+  // With the host's network the sysfs of a new netns cannot be mounted: bind the host's.
+  if (hostNet) {
+    const i = mounts.findIndex((m) => m.destination === '/sys');
+    if (i >= 0) mounts[i] = { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', hc.privileged ? 'rw' : 'ro'] };
+  }
+  const userDests = new Set(c.mountPoints.map((m) => m.destination));
+  const files: [string, string][] = [
+    ['/etc/resolv.conf', c.resolvConfPath],
+    ['/etc/hostname', c.hostnamePath],
+    ['/etc/hosts', c.hostsPath],
+  ];
+  for (const [dest, src] of files) {
+    if (src && !userDests.has(dest)) {
+      mounts.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate', hc.readonlyRootfs ? 'ro' : 'rw'] });
+    }
+  }
+  const sorted = [...c.mountPoints].sort((a, b) => depth(a.destination) - depth(b.destination));
+  for (const m of sorted) {
+    const i = mounts.findIndex((x) => x.destination === m.destination);
+    if (i >= 0) mounts.splice(i, 1);
+    mounts.push(mountOf(m));
+  }
+  if (hc.init) {
+    if (!o.initBinary) throw invalidArgument('init requested but no init binary is installed');
+    mounts.push({ destination: initPathInContainer, type: 'bind', source: o.initBinary, options: ['bind', 'ro'] });
+  }
+
+  const namespaces: LinuxNamespace[] = [{ type: 'mount' }, { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }];
+  if (!hostNet) namespaces.push(o.netnsPath ? { type: 'network', path: o.netnsPath } : { type: 'network' });
+
+  const spec: Spec = {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: cfg.tty,
+      user: { uid: o.user.uid, gid: o.user.gid, ...(o.user.additionalGids.length ? { additionalGids: o.user.additionalGids } : {}) },
+      args,
+      env,
+      cwd: cfg.workingDir || '/',
+      capabilities: {
+        bounding: [...caps],
+        effective: [...caps],
+        permitted: [...caps],
+      },
+      noNewPrivileges: security.noNewPrivileges,
+      ...(hc.ulimits.length ? { rlimits: rlimitsOf(hc) } : {}),
+      ...(hc.oomScoreAdj ? { oomScoreAdj: hc.oomScoreAdj } : {}),
+    },
+    root: { path: o.rootfs, readonly: hc.readonlyRootfs },
+    hostname,
+    ...(cfg.domainname ? { domainname: cfg.domainname } : {}),
+    mounts,
+    linux: {
+      namespaces,
+      cgroupsPath: o.cgroupsPath,
+      resources: resourcesOf(hc),
+      ...(Object.keys(hc.sysctls).length ? { sysctl: { ...hc.sysctls } } : {}),
+      ...(hc.privileged ? {} : { maskedPaths: [...dockerMaskedPaths], readonlyPaths: [...dockerReadonlyPaths] }),
+    },
+  };
+  if (cfg.tty) spec.process!.consoleSize = { height: hc.consoleSize[0] || 24, width: hc.consoleSize[1] || 80 };
+  if (!hc.privileged && security.seccomp !== 'unconfined' && o.seccomp) {
+    const filter = o.seccomp(security.seccomp === 'default' ? undefined : security.seccomp.profile, caps);
+    if (filter) spec.linux!.seccomp = filter;
+  }
+  return spec;
+}
+
+export function hostnameOf(c: Container, hostHostname?: string): string {
+  if (c.config.hostname) return c.config.hostname;
+  if (c.hostConfig.networkMode === 'host' && hostHostname) return hostHostname;
+  return c.id.slice(0, 12);
+}
+
+const depth = (p: string) => p.split('/').filter(Boolean).length;
