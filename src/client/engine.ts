@@ -1,0 +1,29 @@
+import { EngineClient, type EngineClientOptions } from './engine-client.ts';
+import { ContainersApi } from './containers-api.ts';
+import { ExecApi } from './exec-api.ts';
+import { ImagesApi } from './images-api.ts';
+import { VolumesApi } from './volumes-api.ts';
+import { SystemApi } from './system-api.ts';
+
+/** The typed Engine API: one object per resource over one transport. */
+export class Engine {
+  readonly client: EngineClient;
+  readonly containers: ContainersApi;
+  readonly exec: ExecApi;
+  readonly images: ImagesApi;
+  readonly volumes: VolumesApi;
+  readonly system: SystemApi;
+
+  constructor(options: EngineClientOptions | EngineClient) {
+    this.client = options instanceof EngineClient ? options : new EngineClient(options);
+    this.containers = new ContainersApi(this.client);
+    this.exec = new ExecApi(this.client);
+    this.images = new ImagesApi(this.client);
+    this.volumes = new VolumesApi(this.client);
+    this.system = new SystemApi(this.client);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,12 @@
+export * from './daemon-host.ts';
+export * from './daemon-error.ts';
+export * from './engine-client.ts';
+export * from './engine.ts';
+export * from './streams.ts';
+export * from './containers-api.ts';
+export * from './exec-api.ts';
+export * from './images-api.ts';
+export * from './volumes-api.ts';
+export * from './system-api.ts';
+export * from './registry-auth.ts';
+export type * from './container-types.ts';
