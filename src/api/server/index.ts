@@ -29,3 +29,5 @@ export { registerSystemRoutes } from './routes/system.ts';
 export { registerEventRoutes, parseEventTime, eventFilterNames } from './routes/events.ts';
 export { registerVolumeRoutes } from './routes/volumes.ts';
 export { registerImageRoutes, decodeRegistryAuth } from './routes/images.ts';
+export * from './routes/containers.ts';
+export * from './routes/exec.ts';
