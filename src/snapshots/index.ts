@@ -1,0 +1,12 @@
+export type { Snapshotter, Info, Kind, Usage, SnapshotOptions, WalkFilter } from './snapshotter.ts';
+export { OverlaySnapshotter } from './overlay/overlay-snapshotter.ts';
+export type { OverlaySnapshotterOptions, MigrateFn } from './overlay/overlay-snapshotter.ts';
+export { applyLayer, applyLayerBuffer, entryComponents } from './apply-layer.ts';
+export type { ApplyLayerOptions, ApplyLayerResult } from './apply-layer.ts';
+export { decompressLayer, detectCompression } from './decompress.ts';
+export type { Compression, DecompressedLayer } from './decompress.ts';
+export { buildTar } from './tar-builder.ts';
+export type { TarEntry } from './tar-builder.ts';
+export { diskUsage } from './usage.ts';
+export { WHITEOUT_PREFIX, WHITEOUT_OPAQUE, OPAQUE_XATTR, isOverlayWhiteout, isOpaqueDir } from './whiteout.ts';
+export { lowerLookup } from './lower-lookup.ts';
