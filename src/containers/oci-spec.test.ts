@@ -9,7 +9,8 @@ import { dockerDefaultCapabilities } from '../runtime/spec/index.ts';
 const hostCaps = [...dockerDefaultCapabilities, 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN', 'CAP_SYS_PTRACE'];
 const hc = (h: Partial<HostConfig>): HostConfig => ({ ...defaultHostConfig(), ...h });
 
-function container(over: { config?: Partial<Container['config']>; hostConfig?: Partial<HostConfig> } & Partial<Container> = {}): Container {
+type Over = Omit<Partial<Container>, 'config' | 'hostConfig'> & { config?: Partial<Container['config']>; hostConfig?: Partial<HostConfig> };
+function container(over: Over = {}): Container {
   const { config, hostConfig, ...rest } = over;
   return {
     id: 'a'.repeat(64),
