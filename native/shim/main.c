@@ -1,0 +1,64 @@
+/*
+ * berth-shim: carries out a launch plan and then stays as the container's monitor.
+ *
+ *   berth-shim PLAN-FILE          (fd 3: a stream socket to the runtime that spawned it)
+ *
+ * The full protocol is in PROTOCOL.md beside this file. In short:
+ *
+ * 1. The shim re-executes itself from a sealed memfd (CVE-2019-5736), forks the monitor and exits
+ *    (the monitor calls setsid() and is a child subreaper; it outlives the runtime process).
+ * 2. Runtime <-> monitor on fd 3, text lines:
+ *      shim → "pid <host pid>"   the container process exists in its namespaces (id maps written),
+ *                                blocked before any mount; the runtime now places it in its cgroups
+ *                                and runs createRuntime/prestart hooks
+ *      rt   → "go"               carry on
+ *      shim → "warn <text>"      (any number) something refused but tolerated (oom_score_adj)
+ *      shim → "ok <pid>"         the container is created (or, with `autostart`, already exec'd)
+ *      shim → "error <message>"  setup failed; the process is killed and the monitor exits
+ * 3. After "ok" the monitor serves, in the state directory:
+ *      control socket (plan `control`): lines "start", "wait", "kill <signo>", "resize <rows> <cols>",
+ *        "close-stdin", "pid"; replies "ok" / "error <msg>" / "<pid>" / for wait, when the
+ *        container exits: "exit {json}".
+ *      attach socket (plan `attach`): output as docker stdcopy frames (8-byte header: stream 1|2,
+ *        0,0,0, big-endian length), bytes written by the client go to the container's stdin.
+ *      exit file (plan `exit-file`): {"pid","exitCode","signal","started","time"} written atomically.
+ *      pid file (plan `pid-file`), json-file log (plan `log PATH MAX-SIZE MAX-FILES`).
+ */
+#include "error.h"
+#include "monitor.h"
+#include "plan.h"
+#include "reexec.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int report(const char *msg) {
+  char line[1200];
+  int n = snprintf(line, sizeof line, "error %s\n", msg);
+  if (fcntl(3, F_GETFD) >= 0 && write(3, line, (size_t)n) == n) return 1;
+  fprintf(stderr, "berth-shim: %s\n", msg);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  struct shim_error err = {0};
+  if (argc != 2 || argv[1][0] == '-') {
+    fprintf(stderr, "usage: berth-shim PLAN-FILE (with the runtime's sync socket on fd 3)\n");
+    return 2;
+  }
+  if (fcntl(3, F_GETFD) < 0) {
+    fprintf(stderr, "berth-shim: fd 3 must be the runtime's sync socket\n");
+    return 2;
+  }
+  if (ensure_sealed_self(argv, &err) < 0) return report(err.msg);
+  fcntl(3, F_SETFD, FD_CLOEXEC);
+  struct plan plan;
+  if (plan_load(&plan, argv[1], &err) < 0) return report(err.msg);
+  pid_t pid = fork();
+  if (pid < 0) return report("fork monitor");
+  if (pid > 0) _exit(0);
+  setsid();
+  return monitor_run(&plan, 3);
+}

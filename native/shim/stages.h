@@ -1,0 +1,21 @@
+/* The two container-side stages forked by the monitor (see main.c for the whole protocol). */
+#ifndef BERTH_STAGES_H
+#define BERTH_STAGES_H
+#include "plan.h"
+
+/* Standard fds the container process gets (0, 1, 2). */
+struct stdio_fds {
+  int fd[3];
+};
+
+/* stage 1: joins namespaces by path, unshares the new ones, has the monitor write id maps,
+ * forks stage 2 (which becomes pid 1 of a new pid namespace) and exits. Never returns. */
+void stage1(const struct plan *p, int sync, struct stdio_fds *io) __attribute__((noreturn));
+
+/* stage 2, in rootfs.c and process.c. */
+void stage2(const struct plan *p, int sync, struct stdio_fds *io) __attribute__((noreturn));
+int setup_rootfs(const struct plan *p, int sync, struct shim_error *err);
+int finish_rootfs(const struct plan *p, struct shim_error *err);
+int run_hooks(const struct plan *p, const char *kind, struct shim_error *err);
+
+#endif
