@@ -42,7 +42,7 @@ export function syscallTableFor(arch: string): SeccompArchInfo | undefined {
   const info = archs[arch];
   if (info) return info;
   if (unsupportedSeccompArchs.has(arch)) return undefined;
-  throw invalidArgument(`seccomp architecture ${JSON.stringify(arch)}: unknown architecture`);
+  throw invalidArgument(`seccomp: unknown architecture ${JSON.stringify(arch)}`);
 }
 
 /** The OCI arch name of the machine Node runs on. */
