@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  failedPrecondition, invalidArgument, isAlreadyExists, isNotFound, wrap, nullLogger, type Digest, type Logger,
+} from '../lib/index.ts';
+import { applyLayer } from './apply-layer.ts';
+import { chainIDs } from './chain-id.ts';
+import { lowerDirsOf } from './diff.ts';
+import type { Snapshotter } from './snapshotter.ts';
+
+/** The part of an OCI descriptor unpacking needs. */
+export interface LayerDescriptor {
+  mediaType?: string;
+  digest: Digest;
+  size: number;
+}
+
+/** An image manifest as unpacking needs it (OCI or Docker schema 2). */
+export interface UnpackManifest {
+  config: LayerDescriptor;
+  layers: readonly LayerDescriptor[];
+}
+
+/** Read access to blobs (the content store's Provider fits). */
+export interface BlobReader {
+  createReadStream(desc: { digest: Digest; size?: number }): Promise<Readable>;
+  readBlob(desc: { digest: Digest; size?: number }): Promise<Buffer>;
+}
+
+export interface UnpackOptions {
+  /** Create device nodes found in layers (the daemon's own images allow them; default false). */
+  allowDevices?: boolean;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface UnpackResult {
+  diffIDs: Digest[];
+  chainIDs: Digest[];
+  /** The committed snapshot of the whole image (the last chainID). */
+  top: Digest;
+  /** How many layers were unpacked now (the rest already existed). */
+  unpacked: number;
+}
+
+/** Labels on an unpack's active snapshot, so a crashed unpack's leftovers can be told apart. */
+export const UNPACK_OWNER_LABEL = 'berth.unpack/owner';
+const UNPACK_KEY_PREFIX = 'extract-';
+
+const layerMediaTypes = new Set([
+  'application/vnd.oci.image.layer.v1.tar',
+  'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.oci.image.layer.v1.tar+zstd',
+  'application/vnd.docker.image.rootfs.diff.tar',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+]);
+
+/** This process's identity: pid plus its start time, so a reused pid is not mistaken for it. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function ownerToken(pid = process.pid): string {
+  return `${pid}:${processStartTime(pid) ?? '0'}`;
+}
+
+function ownerAlive(token: string): boolean {
+  const [pid, start] = token.split(':');
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return false;
+  return processStartTime(n) === start;
+}
+
+/**
+ * Unpacks an image's layers into `snapshotter`: one committed snapshot per chainID, named by
+ * it, each parented on the previous one. Layers whose chainID snapshot exists are skipped. Each
+ * layer is streamed from the content store into a fresh active snapshot (key `extract-…`),
+ * its diffID checked against the image config, then committed under the chainID; on any failure
+ * the active snapshot is removed. Concurrent unpacks of one chainID in this process share one
+ * extraction; across processes the first commit wins and the other discards its copy. A
+ * process killed mid-unpack leaves only an `extract-…` active snapshot, never a committed one;
+ * cleanupUnpacks() removes it.
+ */
+export class Unpacker {
+  private readonly inflight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly blobs: BlobReader,
+    private readonly snapshotter: Snapshotter,
+  ) {}
+
+  async unpack(manifest: UnpackManifest, options: UnpackOptions = {}): Promise<UnpackResult> {
+    const log = options.logger ?? nullLogger;
+    let config: { rootfs?: { type?: string; diff_ids?: unknown } };
+    try {
+      config = JSON.parse((await this.blobs.readBlob(manifest.config)).toString('utf8')) as typeof config;
+    } catch (err) {
+      throw wrap(err, `unpack: read image config ${JSON.stringify(manifest.config.digest)}`);
+    }
+    const diffIDs = config.rootfs?.diff_ids;
+    if (!Array.isArray(diffIDs) || !diffIDs.every((d) => typeof d === 'string')) {
+      throw invalidArgument('unpack: image config has no rootfs.diff_ids');
+    }
+    if (diffIDs.length !== manifest.layers.length) {
+      throw invalidArgument(`unpack: manifest has ${manifest.layers.length} layers but the config lists ${diffIDs.length} diffIDs`);
+    }
+    if (manifest.layers.length === 0) throw invalidArgument('unpack: image has no layers');
+    const chain = chainIDs(diffIDs as Digest[]);
+    let unpacked = 0;
+    for (let i = 0; i < chain.length; i++) {
+      const name = chain[i]!;
+      const layer = manifest.layers[i]!;
+      if (layer.mediaType && !layerMediaTypes.has(layer.mediaType)) {
+        throw invalidArgument(`unpack: layer ${JSON.stringify(layer.digest)}: unsupported media type ${JSON.stringify(layer.mediaType)}`);
+      }
+      if (await this.isCommitted(name)) continue;
+      let job = this.inflight.get(name);
+      if (!job) {
+        job = this.unpackLayer(layer, diffIDs[i] as Digest, name, i === 0 ? undefined : chain[i - 1], options).finally(() =>
+          this.inflight.delete(name),
+        );
+        this.inflight.set(name, job);
+        unpacked++;
+      }
+      await job;
+      log.debug('layer unpacked', { chainID: name, digest: layer.digest });
+    }
+    return { diffIDs: diffIDs as Digest[], chainIDs: chain, top: chain[chain.length - 1]!, unpacked };
+  }
+
+  private async isCommitted(name: string): Promise<boolean> {
+    try {
+      const info = await this.snapshotter.stat(name);
+      if (info.kind !== 'committed') throw failedPrecondition(`unpack: snapshot ${JSON.stringify(name)} exists but is ${info.kind}`);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  private async unpackLayer(layer: LayerDescriptor, diffID: Digest, name: Digest, parent: Digest | undefined, options: UnpackOptions): Promise<void> {
+    const key = `${UNPACK_KEY_PREFIX}${randomBytes(6).toString('hex')}-${name}`;
+    const what = `unpack layer ${JSON.stringify(layer.digest)}`;
+    const mounts = await this.snapshotter.prepare(key, parent, { labels: { [UNPACK_OWNER_LABEL]: ownerToken() } });
+    try {
+      const dir = await this.snapshotter.layerDir(key);
+      const parents = lowerDirsOf(mounts).filter((d) => d !== dir);
+      const stream = await this.blobs.createReadStream(layer);
+      const applyOpts: Parameters<typeof applyLayer>[2] = { whiteouts: 'overlay', parents };
+      if (options.allowDevices) applyOpts.allowDevices = true;
+      if (options.signal) applyOpts.signal = options.signal;
+      const result = await applyLayer(stream, dir, applyOpts);
+      if (result.digest !== layer.digest) {
+        throw failedPrecondition(`blob digest is ${result.digest}, manifest says ${layer.digest}`);
+      }
+      if (result.diffID !== diffID) throw failedPrecondition(`diffID is ${result.diffID}, image config says ${diffID}`);
+      try {
+        await this.snapshotter.commit(name, key);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        await this.snapshotter.remove(key); // another process committed the same layer first
+      }
+    } catch (err) {
+      await this.snapshotter.remove(key).catch(() => {});
+      throw wrap(err, what);
+    }
+  }
+}
+
+/** Removes the active snapshots of unpacks whose process is gone (killed mid-unpack), then the
+ * snapshotter's orphaned directories. Returns the keys removed. */
+export async function cleanupUnpacks(snapshotter: Snapshotter): Promise<string[]> {
+  const stale: string[] = [];
+  await snapshotter.walk(
+    (info) => {
+      const owner = info.labels[UNPACK_OWNER_LABEL];
+      if (owner !== undefined && info.name.startsWith(UNPACK_KEY_PREFIX) && !ownerAlive(owner)) stale.push(info.name);
+    },
+    { kind: 'active', labels: { [UNPACK_OWNER_LABEL]: '' } },
+  );
+  for (const key of stale) await snapshotter.remove(key).catch(() => {});
+  await snapshotter.cleanup();
+  return stale;
+}
+
+/** unpackImage(blobs, manifest, snapshotter): a one-off Unpacker. */
+export function unpackImage(blobs: BlobReader, manifest: UnpackManifest, snapshotter: Snapshotter, options: UnpackOptions = {}): Promise<UnpackResult> {
+  return new Unpacker(blobs, snapshotter).unpack(manifest, options);
+}
