@@ -1,0 +1,45 @@
+export {
+  defaultDomain,
+  defaultTag,
+  familiarName,
+  familiarString,
+  formatReference,
+  isFullImageId,
+  isValidTag,
+  nameTotalLengthMax,
+  normalizeReference,
+  parseDockerRef,
+  parseNormalizedNamed,
+  parseReference,
+  referenceName,
+  splitDockerDomain,
+} from './reference.ts';
+export type { Reference } from './reference.ts';
+export {
+  MediaTypes,
+  isConfigType,
+  isIndexType,
+  isLayerType,
+  isManifestType,
+  isNonDistributable,
+  isSchema1Type,
+  layerCompression,
+  schema1Error,
+} from './media-types.ts';
+export type { LayerCompression, MediaType } from './media-types.ts';
+export { Annotations } from './types.ts';
+export type { Descriptor, History, ImageConfig, ImageConfigConfig, Index, Manifest, Platform, RootFS } from './types.ts';
+export { parseDescriptor, parseImageConfig, parseIndex, parseManifest, parseManifestOrIndex, parsePlatformObject } from './validate.ts';
+export type { ManifestOrIndex, ParseOptions } from './validate.ts';
+export {
+  formatPlatform,
+  hostPlatform,
+  isAttestation,
+  matchPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformRank,
+  selectManifest,
+} from './platforms.ts';
+export type { PlatformSpec } from './platforms.ts';
+export { chainId, chainIds, checkDiffIds, diffIds } from './rootfs.ts';
