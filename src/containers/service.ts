@@ -1,0 +1,829 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  conflict,
+  errorCode,
+  invalidArgument,
+  isNotFound,
+  messageOf,
+  notFound,
+  nullLogger,
+  wrap,
+  writeFileAtomic,
+  type Logger,
+} from '../lib/index.ts';
+import type { MetadataDb } from '../metadata/index.ts';
+import { parseSignal } from '../runtime/linux/index.ts';
+import type { Snapshotter } from '../snapshots/index.ts';
+import { mountAll, unmount } from '../sys/index.ts';
+import { writeContainerFiles } from './container-files.ts';
+import { defaultHostConfig } from './defaults.ts';
+import { HealthMonitor } from './health.ts';
+import { commandOf, mergeImageConfig } from './merge-config.ts';
+import { resolveMountPoints } from './mounts.ts';
+import { generateName, normalizeName } from './names.ts';
+import { buildSpec, hostnameOf, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
+import type { EventSink, ImageProvider, TaskExit, Tasks, VolumeProvider } from './ports.ts';
+import { RestartManager, parseRestartPolicy } from './restart-policy.ts';
+import {
+  checkCanKill,
+  checkCanPause,
+  checkCanRemove,
+  checkCanStart,
+  checkCanStop,
+  checkCanUnpause,
+  initialState,
+  isRunning,
+  zeroTime,
+} from './state.ts';
+import { ContainerStore } from './store.ts';
+import type { Container, ContainerConfig, HostConfig, Resources } from './types.ts';
+import { resolveUser } from './user.ts';
+import { Waiters } from './waiters.ts';
+
+export interface ContainerServiceOptions {
+  db: MetadataDb;
+  /** `<data-root>`: records' files go to `<data-root>/containers/<id>/`. */
+  dataRoot: string;
+  /** `<exec-root>`: bundles go to `<exec-root>/containers/<id>/` (config.json, rootfs/). */
+  execRoot: string;
+  snapshotter: Snapshotter;
+  images: ImageProvider;
+  volumes?: VolumeProvider;
+  tasks: Tasks;
+  events?: EventSink;
+  log?: Logger;
+  /** The host's capability bounding set. */
+  hostCapabilities: readonly string[];
+  /** Host path of berth-init (for `--init`). */
+  initBinary?: string;
+  seccomp?: BuildSpecOptions['seccomp'];
+  /** cgroup parent of containers (default "/berth"). */
+  cgroupParent?: string;
+  /** json-file rotation when the container's LogConfig says nothing (default 10 MiB × 5). */
+  logMaxSize?: number;
+  logMaxFiles?: number;
+}
+
+export interface CreateOptions {
+  name?: string;
+  config: ContainerConfig;
+  hostConfig?: HostConfig;
+}
+
+export interface WaitResult {
+  exitCode: number;
+  error?: string;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+const dockerStopTimeout = 10;
+
+/**
+ * Containers (containerd's role in the engine): records and their files, the state machine,
+ * rootfs mounting, the task through the runtime, exits and restart policies, wait and removal.
+ */
+export class ContainerService {
+  readonly store: ContainerStore;
+  readonly #o: ContainerServiceOptions;
+  readonly #log: Logger;
+  readonly #exits = new Waiters<WaitResult>();
+  readonly #removals = new Waiters<WaitResult>();
+  readonly #restarts = new Map<string, RestartManager>();
+  readonly #pendingRestart = new Map<string, AbortController>();
+  readonly #health = new Map<string, HealthMonitor>();
+  /** Serializes lifecycle operations per container. */
+  readonly #locks = new Map<string, Promise<unknown>>();
+  /** Task exits already being handled (a watcher per running task). */
+  readonly #watching = new Set<string>();
+  #closed = false;
+
+  constructor(options: ContainerServiceOptions) {
+    this.#o = options;
+    this.#log = options.log ?? nullLogger;
+    this.store = new ContainerStore(options.db);
+  }
+
+  get tasks(): Tasks {
+    return this.#o.tasks;
+  }
+
+  containerDir(id: string): string {
+    return join(this.#o.dataRoot, 'containers', id);
+  }
+
+  bundleDir(id: string): string {
+    return join(this.#o.execRoot, 'containers', id);
+  }
+
+  rootfsDir(id: string): string {
+    return join(this.bundleDir(id), 'rootfs');
+  }
+
+  get(ref: string): Container {
+    return this.store.find(ref);
+  }
+
+  list(): Container[] {
+    return this.store.list();
+  }
+
+  /** Ids of the containers whose mounts use the named volume (the volume service asks). */
+  volumeUsers(name: string): string[] {
+    return this.store
+      .list()
+      .filter((c) => c.mountPoints.some((m) => m.type === 'volume' && m.name === name))
+      .map((c) => c.id);
+  }
+
+  #event(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.#o.events?.publish({
+      action,
+      id: c.id,
+      attributes: { ...c.config.labels, image: c.imageRef, name: c.name, ...extra },
+    });
+  }
+
+  /** Runs fn with the container's lifecycle lock held (start/stop/remove do not interleave). */
+  async #locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#locks.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(id, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(id) === tail) this.#locks.delete(id);
+    }
+  }
+
+  #save(c: Container): void {
+    if (this.store.get(c.id)) this.store.save(c);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(options: CreateOptions): Promise<{ id: string; warnings: string[] }> {
+    const warnings: string[] = [];
+    const hostConfig = options.hostConfig ?? defaultHostConfig();
+    let name: string;
+    if (options.name) {
+      name = normalizeName(options.name);
+      const holder = this.store.nameInUse(name);
+      if (holder) {
+        throw conflict(
+          `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+    } else {
+      name = generateName();
+      for (let i = 1; this.store.nameInUse(name); i++) name = generateName(i);
+    }
+    validateHostConfig(hostConfig);
+    if (!options.config.image) throw invalidArgument('config cannot be empty in order to create a container');
+    const image = await this.#o.images.resolve(options.config.image);
+    const config = mergeImageConfig(options.config, image.config);
+    const { path, args } = commandOf(config);
+    if (hostConfig.memory > 0 && hostConfig.memory < 6 * 1024 * 1024) {
+      throw invalidArgument('Minimum memory limit allowed is 6MB');
+    }
+    if (hostConfig.memorySwap > 0 && hostConfig.memory > 0 && hostConfig.memorySwap < hostConfig.memory) {
+      throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
+    }
+
+    const id = randomBytes(32).toString('hex');
+    const dir = this.containerDir(id);
+    const c: Container = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      imageRef: options.config.image,
+      imageId: image.id,
+      config,
+      hostConfig,
+      state: initialState(),
+      path,
+      args,
+      restartCount: 0,
+      mountPoints: [],
+      snapshotKey: `container-${id}`,
+      logPath: join(dir, `${id}-json.log`),
+      hostnamePath: join(dir, 'hostname'),
+      hostsPath: join(dir, 'hosts'),
+      resolvConfPath: join(dir, 'resolv.conf'),
+      execIds: [],
+    };
+    let prepared = false;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o710 });
+      await this.#o.snapshotter.prepare(c.snapshotKey, image.snapshotParent, { labels: { 'berth.container': id } });
+      prepared = true;
+      c.mountPoints = await resolveMountPoints(hostConfig, config.volumes, this.#o.volumes);
+      await writeContainerFiles(
+        { hostname: c.hostnamePath, hosts: c.hostsPath, resolvConf: c.resolvConfPath },
+        {
+          hostname: hostnameOf(c, osHostname()),
+          domainname: config.domainname,
+          hostNetwork: hostConfig.networkMode === 'host',
+          extraHosts: hostConfig.extraHosts,
+          dns: hostConfig.dns,
+          dnsSearch: hostConfig.dnsSearch,
+          dnsOptions: hostConfig.dnsOptions,
+        },
+      );
+      await this.#writeConfigFile(c);
+      this.store.add(c);
+    } catch (err) {
+      if (prepared) await this.#o.snapshotter.remove(c.snapshotKey).catch(() => undefined);
+      for (const m of c.mountPoints) if (m.anonymous) await this.#o.volumes?.remove(m.name).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    if (hostConfig.networkMode !== 'host' && hostConfig.networkMode !== 'none' && hostConfig.networkMode !== 'default' && hostConfig.networkMode !== 'bridge') {
+      warnings.push(`network mode "${hostConfig.networkMode}" is not supported yet: the container gets its own network namespace with loopback only`);
+    }
+    this.#event(c, 'create');
+    return { id, warnings };
+  }
+
+  async #writeConfigFile(c: Container): Promise<void> {
+    await writeFileAtomic(join(this.containerDir(c.id), 'config.v2.json'), JSON.stringify(c));
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async start(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.#locked(c.id, async () => {
+      checkCanStart(c.id, c.state);
+      this.#cancelPendingRestart(c.id);
+      c.state.stoppedByUser = false;
+      this.#restartManager(c).reset();
+      await this.#startTask(c);
+    });
+  }
+
+  #restartManager(c: Container): RestartManager {
+    let m = this.#restarts.get(c.id);
+    if (!m) this.#restarts.set(c.id, (m = new RestartManager(c.hostConfig.restartPolicy)));
+    return m;
+  }
+
+  /** Mounts the rootfs, writes the bundle, creates and starts the task; on failure records the error. */
+  async #startTask(c: Container): Promise<void> {
+    const bundle = this.bundleDir(c.id);
+    const rootfs = this.rootfsDir(c.id);
+    let mounted = false;
+    try {
+      await this.#o.tasks.delete(c.id).catch(() => undefined);
+      await mkdir(rootfs, { recursive: true });
+      this.#unmountRootfs(c.id);
+      const mounts = await this.#o.snapshotter.mounts(c.snapshotKey);
+      mountAll(mounts, rootfs);
+      mounted = true;
+      const user = await resolveUser(rootfs, c.config.user, c.hostConfig.groupAdd);
+      for (const m of c.mountPoints) if (m.type !== 'tmpfs') await mkdir(m.source, { recursive: true }).catch(() => undefined);
+      const spec = buildSpec(c, {
+        rootfs,
+        user,
+        hostCapabilities: this.#o.hostCapabilities,
+        cgroupsPath: `${this.#o.cgroupParent ?? '/berth'}/${c.id}`,
+        ...(this.#o.initBinary ? { initBinary: this.#o.initBinary } : {}),
+        ...(this.#o.seccomp ? { seccomp: this.#o.seccomp } : {}),
+        hostHostname: osHostname(),
+      });
+      await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+      const lc = c.hostConfig.logConfig.config;
+      const { pid } = await this.#o.tasks.create(c.id, bundle, {
+        terminal: c.config.tty,
+        openStdin: c.config.openStdin,
+        logPath: c.logPath,
+        logMaxSize: lc['max-size'] ? parseSize(lc['max-size']) : (this.#o.logMaxSize ?? 10 * 1024 * 1024),
+        logMaxFiles: lc['max-file'] ? Number(lc['max-file']) : (this.#o.logMaxFiles ?? 5),
+      });
+      await this.#o.tasks.start(c.id);
+      c.state = {
+        ...c.state,
+        status: 'running',
+        pid,
+        exitCode: 0,
+        error: '',
+        oomKilled: false,
+        startedAt: new Date().toISOString(),
+        finishedAt: zeroTime,
+      };
+      delete c.state.health;
+      this.#save(c);
+      this.#event(c, 'start');
+      this.#watch(c);
+      this.#startHealth(c);
+    } catch (err) {
+      const message = messageOf(err);
+      await this.#o.tasks.delete(c.id).catch(() => undefined);
+      if (mounted) this.#unmountRootfs(c.id);
+      c.state = {
+        ...c.state,
+        status: c.state.status === 'created' ? 'created' : 'exited',
+        pid: 0,
+        exitCode: exitCodeForStartError(message),
+        error: message,
+      };
+      this.#save(c);
+      this.#exits.notify(c.id, { exitCode: c.state.exitCode, error: message });
+      throw wrap(err, `failed to create task for container`);
+    }
+  }
+
+  #unmountRootfs(id: string): void {
+    const rootfs = this.rootfsDir(id);
+    for (let i = 0; i < 8; i++) {
+      try {
+        unmount(rootfs, { lazy: true });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** Waits for the task's exit in the background and handles it once. */
+  #watch(c: Container): void {
+    if (this.#watching.has(c.id)) return;
+    this.#watching.add(c.id);
+    this.#o.tasks.wait(c.id).then(
+      (exit) => {
+        this.#watching.delete(c.id);
+        void this.#onExit(c.id, exit);
+      },
+      (err: unknown) => {
+        this.#watching.delete(c.id);
+        if (this.#closed) return;
+        this.#log.warn('wait for task failed', { id: c.id, error: messageOf(err) });
+        void this.#onExit(c.id, { exitCode: 255, exitedAt: new Date().toISOString(), oomKilled: false });
+      },
+    );
+  }
+
+  async #onExit(id: string, exit: TaskExit): Promise<void> {
+    if (this.#closed) return;
+    const c = this.store.get(id);
+    if (!c) return;
+    this.#stopHealth(id);
+    const ranFor = Date.parse(exit.exitedAt) - Date.parse(c.state.startedAt);
+    await this.#o.tasks.delete(id).catch((err: unknown) => this.#log.warn('delete task', { id, error: messageOf(err) }));
+    this.#unmountRootfs(id);
+    const removing = c.state.status === 'removing';
+    c.state = {
+      ...c.state,
+      status: removing ? 'removing' : 'exited',
+      pid: 0,
+      exitCode: exit.exitCode,
+      oomKilled: exit.oomKilled,
+      finishedAt: exit.exitedAt,
+    };
+    if (c.state.health) c.state.health = { ...c.state.health, status: 'unhealthy' };
+    if (exit.oomKilled) this.#event(c, 'oom');
+    this.#event(c, 'die', { exitCode: String(exit.exitCode) });
+    if (removing) {
+      this.#exits.notify(id, { exitCode: exit.exitCode });
+      return;
+    }
+    if (c.hostConfig.autoRemove) {
+      this.#save(c);
+      this.#exits.notify(id, { exitCode: exit.exitCode });
+      await this.remove(id, { force: true, volumes: true }).catch((err: unknown) => {
+        if (!isNotFound(err) && errorCode(err) !== 'conflict') this.#log.warn('auto-remove failed', { id, error: messageOf(err) });
+      });
+      return;
+    }
+    const decision = this.#restartManager(c).decide(exit.exitCode, c.restartCount, c.state.stoppedByUser, Number.isFinite(ranFor) ? ranFor : 0);
+    if (decision.restart) {
+      c.state.status = 'restarting';
+      this.#save(c);
+      this.#exits.notify(id, { exitCode: exit.exitCode });
+      this.#scheduleRestart(c, decision.delay);
+      return;
+    }
+    this.#save(c);
+    this.#exits.notify(id, { exitCode: exit.exitCode });
+  }
+
+  #scheduleRestart(c: Container, delay: number): void {
+    const ac = new AbortController();
+    this.#pendingRestart.set(c.id, ac);
+    sleep(delay, undefined, { signal: ac.signal }).then(
+      () =>
+        this.#locked(c.id, async () => {
+          if (this.#pendingRestart.get(c.id) !== ac) return;
+          this.#pendingRestart.delete(c.id);
+          if (!this.store.get(c.id) || c.state.status !== 'restarting') return;
+          c.restartCount++;
+          try {
+            await this.#startTask(c);
+          } catch (err) {
+            this.#log.warn('restart failed', { id: c.id, error: messageOf(err) });
+            c.state.status = 'exited';
+            this.#save(c);
+          }
+        }),
+      () => undefined,
+    );
+  }
+
+  #cancelPendingRestart(id: string): boolean {
+    const ac = this.#pendingRestart.get(id);
+    if (!ac) return false;
+    this.#pendingRestart.delete(id);
+    ac.abort();
+    return true;
+  }
+
+  // ---------------------------------------------------------------- stop, kill, restart
+
+  async stop(ref: string, options: { signal?: string; timeout?: number } = {}): Promise<void> {
+    const c = this.get(ref);
+    await this.#locked(c.id, async () => {
+      if (c.state.status === 'restarting' && this.#cancelPendingRestart(c.id)) {
+        c.state.status = 'exited';
+        c.state.stoppedByUser = true;
+        this.#save(c);
+        this.#event(c, 'stop');
+        return;
+      }
+      checkCanStop(c.id, c.state);
+      c.state.stoppedByUser = true;
+      this.#restartManager(c).cancel();
+      this.#save(c);
+      await this.#stopTask(c, options);
+      this.#event(c, 'stop');
+    });
+  }
+
+  async #stopTask(c: Container, options: { signal?: string; timeout?: number }): Promise<void> {
+    const signal = parseSignal(options.signal || c.config.stopSignal || 'SIGTERM');
+    const timeout = options.timeout ?? c.config.stopTimeout ?? dockerStopTimeout;
+    const exited = this.#exits.next(c.id);
+    if (!isRunning(c.state)) return;
+    try {
+      await this.#o.tasks.kill(c.id, signal);
+      this.#event(c, 'kill', { signal: String(signal) });
+      if (c.state.status === 'paused') await this.#resumeQuietly(c);
+    } catch (err) {
+      this.#log.debug('stop signal not delivered', { id: c.id, error: messageOf(err) });
+    }
+    if (timeout >= 0) {
+      const timer = sleep(timeout * 1000).then(() => 'timeout' as const);
+      if ((await Promise.race([exited, timer])) !== 'timeout') return;
+    } else {
+      await exited;
+      return;
+    }
+    await this.#o.tasks.kill(c.id, 9, { all: true }).catch(() => undefined);
+    this.#event(c, 'kill', { signal: '9' });
+    if (c.state.status === 'paused') await this.#resumeQuietly(c);
+    await exited;
+  }
+
+  async #resumeQuietly(c: Container): Promise<void> {
+    await this.#o.tasks.resume(c.id).catch(() => undefined);
+    if (c.state.status === 'paused') {
+      c.state.status = 'running';
+      this.#save(c);
+    }
+  }
+
+  async kill(ref: string, signalName?: string): Promise<void> {
+    const c = this.get(ref);
+    const signal = parseSignal(signalName || 'SIGKILL');
+    await this.#locked(c.id, async () => {
+      if (c.state.status === 'restarting' && signal === 9 && this.#cancelPendingRestart(c.id)) {
+        c.state.status = 'exited';
+        this.#save(c);
+        return;
+      }
+      checkCanKill(c.id, c.state);
+      const stopSignal = parseSignal(c.config.stopSignal || 'SIGTERM');
+      if (signal === stopSignal) {
+        c.state.stoppedByUser = true;
+        this.#save(c);
+      }
+      const exited = signal === 9 ? this.#exits.next(c.id) : undefined;
+      try {
+        await this.#o.tasks.kill(c.id, signal, { all: signal === 9 });
+      } catch (err) {
+        throw wrap(err, `Cannot kill container: ${ref}`);
+      }
+      this.#event(c, 'kill', { signal: String(signal) });
+      if (c.state.status === 'paused' && signal === 9) await this.#resumeQuietly(c);
+      if (exited) await Promise.race([exited, sleep(10_000)]);
+    });
+  }
+
+  async restart(ref: string, options: { signal?: string; timeout?: number } = {}): Promise<void> {
+    const c = this.get(ref);
+    await this.#locked(c.id, async () => {
+      this.#cancelPendingRestart(c.id);
+      if (isRunning(c.state)) {
+        c.state.stoppedByUser = true;
+        this.#restartManager(c).cancel();
+        await this.#stopTask(c, options);
+      }
+      if (c.state.status === 'restarting') c.state.status = 'exited';
+      c.state.stoppedByUser = false;
+      this.#restartManager(c).reset();
+      await this.#startTask(c);
+      this.#event(c, 'restart');
+    });
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.#locked(c.id, async () => {
+      checkCanPause(c.id, c.state);
+      await this.#o.tasks.pause(c.id);
+      c.state.status = 'paused';
+      this.#save(c);
+      this.#event(c, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    await this.#locked(c.id, async () => {
+      checkCanUnpause(c.id, c.state);
+      await this.#o.tasks.resume(c.id);
+      c.state.status = 'running';
+      this.#save(c);
+      this.#event(c, 'unpause');
+    });
+  }
+
+  // ---------------------------------------------------------------- wait, remove
+
+  /**
+   * Registers a waiter now and returns its promise: not-running settles at once for a container
+   * that is not running; next-exit at the next exit; removed when the record is gone.
+   */
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.get(ref);
+    if (condition === 'removed') return this.#removals.next(c.id, signal);
+    if (condition === 'not-running' && !isRunning(c.state) && c.state.status !== 'restarting') {
+      return Promise.resolve({ exitCode: c.state.exitCode });
+    }
+    return this.#exits.next(c.id, signal);
+  }
+
+  async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.get(ref);
+    checkCanRemove(c.name, c.id, c.state, options.force ?? false);
+    await this.#locked(c.id, async () => {
+      if (!this.store.get(c.id)) throw notFound(`No such container: ${ref}`);
+      checkCanRemove(c.name, c.id, c.state, options.force ?? false);
+      this.#cancelPendingRestart(c.id);
+      this.#restartManager(c).cancel();
+      this.#stopHealth(c.id);
+      const wasRunning = isRunning(c.state);
+      const exited = this.#exits.next(c.id);
+      c.state.status = 'removing';
+      this.#save(c);
+      if (wasRunning) {
+        await this.#o.tasks.kill(c.id, 9, { all: true }).catch(() => undefined);
+        await this.#o.tasks.resume(c.id).catch(() => undefined);
+        await Promise.race([exited, sleep(15_000)]);
+      }
+      await this.#cleanup(c, options.volumes ?? false);
+      this.#event(c, 'destroy');
+      this.#removals.notify(c.id, { exitCode: c.state.exitCode });
+    });
+  }
+
+  async #cleanup(c: Container, removeVolumes: boolean): Promise<void> {
+    await this.#o.tasks.delete(c.id).catch(() => undefined);
+    this.#unmountRootfs(c.id);
+    try {
+      await this.#o.snapshotter.remove(c.snapshotKey);
+    } catch (err) {
+      if (!isNotFound(err)) {
+        c.state.status = 'dead';
+        c.state.error = messageOf(err);
+        this.#save(c);
+        throw wrap(err, `unable to remove filesystem for ${c.id}`);
+      }
+    }
+    this.store.delete(c.id);
+    this.#restarts.delete(c.id);
+    await rm(this.bundleDir(c.id), { recursive: true, force: true }).catch(() => undefined);
+    await rm(this.containerDir(c.id), { recursive: true, force: true });
+    if (removeVolumes) {
+      for (const m of c.mountPoints) if (m.type === 'volume' && m.anonymous) await this.#o.volumes?.remove(m.name).catch(() => undefined);
+    }
+  }
+
+  // ---------------------------------------------------------------- rename, update
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.get(ref);
+    const name = normalizeName(newName);
+    if (name === c.name) throw invalidArgument(`Renaming a container with the same name as its current name`);
+    const old = c.name;
+    this.store.rename(c, name);
+    await this.#writeConfigFile(c).catch(() => undefined);
+    this.#event(c, 'rename', { oldName: `/${old}` });
+  }
+
+  async update(ref: string, resources: Partial<Resources>, restartPolicy?: { name: string; maximumRetryCount: number }): Promise<string[]> {
+    const c = this.get(ref);
+    const warnings: string[] = [];
+    await this.#locked(c.id, async () => {
+      const hc: HostConfig = { ...c.hostConfig, ...definedOnly(resources) };
+      if (resources.memory && !resources.memorySwap && c.hostConfig.memorySwap > 0 && resources.memory > c.hostConfig.memorySwap) {
+        throw invalidArgument('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+      }
+      if (restartPolicy) {
+        const p = parseRestartPolicy(restartPolicy.name, restartPolicy.maximumRetryCount);
+        if (hc.autoRemove && p.name !== 'no' && p.name !== '') {
+          throw invalidArgument('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        }
+        hc.restartPolicy = p;
+        this.#restartManager(c).setPolicy(p);
+      }
+      if (isRunning(c.state)) {
+        try {
+          await this.#o.tasks.update(c.id, resourcesOf(hc));
+        } catch (err) {
+          throw wrap(err, `Cannot update container ${c.id}`);
+        }
+      }
+      c.hostConfig = hc;
+      this.#save(c);
+      await this.#writeConfigFile(c).catch(() => undefined);
+      this.#event(c, 'update');
+    });
+    return warnings;
+  }
+
+  // ---------------------------------------------------------------- health
+
+  #startHealth(c: Container): void {
+    const hc = c.config.healthcheck;
+    if (!hc || hc.test.length === 0 || hc.test[0] === 'NONE') return;
+    const monitor = new HealthMonitor(c, hc, {
+      run: (args, timeoutMs) => this.#probe(c, args, timeoutMs),
+      recorded: () => this.#save(c),
+      changed: (status) => this.#event(c, `health_status: ${status}`),
+      log: this.#log,
+    });
+    this.#health.set(c.id, monitor);
+    monitor.start();
+  }
+
+  #stopHealth(id: string): void {
+    this.#health.get(id)?.stop();
+    this.#health.delete(id);
+  }
+
+  /** Runs one health probe as an exec in the container; output is capped as docker does. */
+  async #probe(c: Container, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const execId = randomBytes(32).toString('hex');
+    const user = await resolveUser(this.rootfsDir(c.id), c.config.user, c.hostConfig.groupAdd).catch(() => ({ uid: 0, gid: 0, additionalGids: [] }));
+    const { streams, exit } = await this.#o.tasks.exec(c.id, execId, this.execProcess(c, { args, env: [], user, workingDir: '', tty: false, privileged: false }), {
+      stdin: false,
+      attach: true,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const collect = (b: Buffer) => {
+      if (size < 4096) chunks.push(b);
+      size += b.length;
+    };
+    streams?.stdout.on('data', collect);
+    streams?.stderr?.on('data', collect);
+    const timer = sleep(timeoutMs).then(() => 'timeout' as const);
+    const r = await Promise.race([exit, timer]);
+    streams?.close();
+    if (r === 'timeout') {
+      return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+    }
+    return { exitCode: r, output: Buffer.concat(chunks).subarray(0, 4096).toString('utf8') };
+  }
+
+  /** The OCI process of an exec in `c` (env merged, same capabilities unless privileged). */
+  execProcess(
+    c: Container,
+    e: { args: string[]; env: string[]; user: { uid: number; gid: number; additionalGids: number[] }; workingDir: string; tty: boolean; privileged: boolean },
+  ): import('../runtime/spec/index.ts').Process {
+    const spec = buildSpec(
+      { ...c, hostConfig: { ...c.hostConfig, init: false, privileged: c.hostConfig.privileged || e.privileged } },
+      {
+        rootfs: this.rootfsDir(c.id),
+        user: e.user,
+        hostCapabilities: this.#o.hostCapabilities,
+        cgroupsPath: `${this.#o.cgroupParent ?? '/berth'}/${c.id}`,
+        hostHostname: osHostname(),
+      },
+    );
+    const p = spec.process!;
+    let env = p.env ?? [];
+    for (const kv of e.env) {
+      const k = kv.split('=')[0];
+      env = env.filter((x) => x.split('=')[0] !== k);
+      env.push(kv);
+    }
+    if (e.tty && !env.some((x) => x.startsWith('TERM='))) env.push('TERM=xterm');
+    return { ...p, args: e.args, env, cwd: e.workingDir || p.cwd, terminal: e.tty };
+  }
+
+  // ---------------------------------------------------------------- live restore
+
+  /**
+   * Reconciles records with what exists after a daemon (re)start: running tasks stay and are
+   * watched again; tasks that exited meanwhile get their exit recorded (then restart policy or
+   * auto-remove); half-removed containers are finished; stale mounts are dropped.
+   */
+  async restore(): Promise<void> {
+    for (const c of this.store.list()) {
+      try {
+        await this.#restoreOne(c);
+      } catch (err) {
+        this.#log.warn('restore container', { id: c.id, error: messageOf(err) });
+      }
+    }
+  }
+
+  async #restoreOne(c: Container): Promise<void> {
+    if (c.state.status === 'removing' || c.state.status === 'dead') {
+      await this.#o.tasks.kill(c.id, 9, { all: true }).catch(() => undefined);
+      await this.#cleanup(c, false);
+      return;
+    }
+    const task = await this.#o.tasks.state(c.id).catch(() => undefined);
+    if (task && (task.status === 'running' || task.status === 'paused')) {
+      c.state.status = task.status === 'paused' ? 'paused' : 'running';
+      c.state.pid = task.pid;
+      this.#save(c);
+      this.#watch(c);
+      this.#startHealth(c);
+      return;
+    }
+    if (c.state.status === 'running' || c.state.status === 'paused') {
+      // Exited while the daemon was away: the monitor's exit file has the status.
+      const exit = task
+        ? await this.#o.tasks.wait(c.id).catch(() => undefined)
+        : undefined;
+      await this.#onExit(c.id, exit ?? { exitCode: 255, exitedAt: new Date().toISOString(), oomKilled: false });
+      return;
+    }
+    if (task) await this.#o.tasks.delete(c.id).catch(() => undefined);
+    if (existsSync(this.rootfsDir(c.id))) this.#unmountRootfs(c.id);
+    const p = c.hostConfig.restartPolicy.name;
+    if (c.state.status === 'restarting' || ((p === 'always' || p === 'unless-stopped') && c.state.status === 'exited' && !c.state.stoppedByUser)) {
+      c.state.status = 'restarting';
+      this.#save(c);
+      this.#scheduleRestart(c, 0);
+    }
+  }
+
+  /** Stops watching (the daemon is shutting down); tasks keep running under their monitors. */
+  close(): void {
+    this.#closed = true;
+    for (const ac of this.#pendingRestart.values()) ac.abort();
+    this.#pendingRestart.clear();
+    for (const id of [...this.#health.keys()]) this.#stopHealth(id);
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateHostConfig(hc: HostConfig): void {
+  const p = hc.restartPolicy;
+  parseRestartPolicy(p.name, p.maximumRetryCount);
+  if (hc.autoRemove && p.name !== '' && p.name !== 'no') {
+    throw invalidArgument(`conflicting options: cannot specify both --restart and --rm`);
+  }
+  if (hc.networkMode.startsWith('container:')) throw invalidArgument('network mode "container:" is not supported yet');
+  if (hc.oomScoreAdj < -1000 || hc.oomScoreAdj > 1000) {
+    throw invalidArgument(`Invalid value ${hc.oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  }
+  if (hc.shmSize < 0) throw invalidArgument('SHM size can not be less than 0');
+}
+
+/** Docker's exit codes for a failed start: 127 not found, 126 not executable, else 128. */
+export function exitCodeForStartError(message: string): number {
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied|is a directory/i.test(message)) return 126;
+  return 128;
+}
+
+/** `10m`, `1g`, `512k`, plain bytes. */
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
+  if (!m) throw invalidArgument(`invalid size: "${s}"`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()] ?? 1;
+  return Math.floor(Number(m[1]) * mult);
+}
