@@ -1,0 +1,81 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ContentStore } from '../../content/index.ts';
+import { openWriter } from '../../content/index.ts';
+import { errorCode, failedPrecondition, isAlreadyExists, isFailedPrecondition, messageOf, wrap, type Digest, type Logger } from '../../lib/index.ts';
+import { RegistryApiError } from '../api/index.ts';
+import type { RemoteRepository } from './remote-repository.ts';
+
+export interface FetchBlobOptions {
+  /** Called with bytes on disk so far (including bytes from an earlier, interrupted attempt). */
+  onBytes?: (current: number) => void;
+  /** Called once the bytes are all in, before the digest check. */
+  onVerifying?: () => void;
+  /** Labels set on commit. */
+  labels?: Record<string, string>;
+  /** Attempts after a transient failure (network error, 5xx); each resumes with Range. */
+  retries?: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+/**
+ * Downloads one blob into the content store under the ingest ref `pull-<digest>`: bytes are
+ * streamed into the ingest, a retry resumes from the bytes already on disk with HTTP Range, and
+ * the store verifies size and digest before the blob becomes visible. Two concurrent fetches of
+ * the same digest coalesce on the ref (the second finds the blob committed). A digest mismatch
+ * discards the data and throws failed-precondition. Returns false when the blob was already there.
+ */
+export async function fetchBlob(store: ContentStore, repo: RemoteRepository, desc: { digest: Digest; size: number }, options: FetchBlobOptions = {}): Promise<boolean> {
+  const ref = `pull-${desc.digest}`;
+  const retries = options.retries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    const w = await openWriter(store, ref, { expected: { digest: desc.digest, size: desc.size }, ...(options.signal ? { signal: options.signal } : {}) });
+    if (!w) return false;
+    try {
+      let offset = w.offset;
+      if (offset > desc.size) {
+        await w.truncate(0);
+        offset = 0;
+      }
+      options.onBytes?.(offset);
+      if (offset < desc.size) {
+        const { body, partial } = await repo.openBlob(desc.digest, offset, options.signal);
+        if (offset > 0 && !partial) {
+          await w.truncate(0);
+          offset = 0;
+        }
+        for await (const chunk of body) {
+          if (w.offset + (chunk as Buffer).length > desc.size) {
+            body.destroy();
+            throw failedPrecondition(`received more than the ${desc.size} bytes expected`);
+          }
+          await w.write(chunk as Buffer);
+          options.onBytes?.(w.offset);
+        }
+      }
+      options.onVerifying?.();
+      await w.commit(desc.size, desc.digest, options.labels ? { labels: options.labels } : {});
+      return true;
+    } catch (err) {
+      await w.close().catch(() => undefined);
+      if (isAlreadyExists(err)) return false;
+      if (isFailedPrecondition(err)) {
+        await store.abort(ref).catch(() => undefined);
+        throw wrap(err, `blob ${desc.digest}: digest or size mismatch, data discarded`);
+      }
+      if (attempt < retries && isTransient(err) && !options.signal?.aborted) {
+        options.logger?.warn('blob download interrupted, resuming', { digest: desc.digest, attempt: attempt + 1, error: messageOf(err) });
+        await sleep(Math.min(200 * 2 ** attempt, 3000));
+        continue;
+      }
+      throw wrap(err, `fetch blob ${desc.digest}`);
+    }
+  }
+}
+
+function isTransient(err: unknown): boolean {
+  if (err instanceof RegistryApiError) return err.status >= 500 || err.ociCode === 'UNAVAILABLE' || err.ociCode === 'TOOMANYREQUESTS';
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (/^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_.*TIMEOUT|UND_ERR_CLOSED)$/.test(code)) return true;
+  return errorCode(err) === 'unavailable' || /terminated|socket|other side closed|aborted/i.test(messageOf(err));
+}

@@ -1,0 +1,12 @@
+export { RegistryClient, type RegistryClientOptions, type AuthOption } from './registry-client.ts';
+export { RemoteRepository, type FetchedManifest, type Session } from './remote-repository.ts';
+export { RegistryHosts, apiHost, type RegistryHostsOptions, type Endpoint } from './hosts.ts';
+export { Authorizer, parseChallenge, type Challenge } from './authorizer.ts';
+export { DockerConfig, decodeRegistryAuth, defaultDockerConfigDir, dockerHubAuthKey, type Credentials } from './docker-config.ts';
+export { parseReference, formatReference, familiarName, familiarRepository, dockerHubDomain, type ImageReference } from './reference.ts';
+export { hostPlatform, parsePlatform, formatPlatform, platformMatches, type Platform } from './platform.ts';
+export { pullImage, distributionSourceLabel, addSourceLabel, type PulledImage, type PullOptions, type UnpackHook } from './pull.ts';
+export { pushImage, type PushOptions, type PushResult } from './push.ts';
+export { fetchBlob, type FetchBlobOptions } from './fetch-blob.ts';
+export { progressStream, progressBar, shortId, type ProgressMessage, type ProgressCallback } from './progress.ts';
+export type { Descriptor, ImageManifest, ImageIndex } from './manifest-types.ts';

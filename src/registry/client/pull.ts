@@ -1,0 +1,172 @@
+import type { ContentStore } from '../../content/index.ts';
+import { writeBlob } from '../../content/index.ts';
+import { invalidArgument, isNotFound, notFound, wrap, type Digest, type Logger } from '../../lib/index.ts';
+import { isImageManifestMediaType, isIndexMediaType, mediaTypes } from '../api/index.ts';
+import { fetchBlob } from './fetch-blob.ts';
+import type { Descriptor, ImageIndex, ImageManifest } from './manifest-types.ts';
+import { formatPlatform, hostPlatform, parsePlatform, platformMatches, type Platform } from './platform.ts';
+import { ProgressThrottle, progressBar, shortId, type ProgressCallback } from './progress.ts';
+import { familiarName, familiarRepository, formatReference, type ImageReference } from './reference.ts';
+import type { RemoteRepository } from './remote-repository.ts';
+
+/** What a pull produced: every blob is in the content store when this is returned. */
+export interface PulledImage {
+  reference: ImageReference;
+  /** Normalized full name (docker.io/library/busybox:latest). */
+  name: string;
+  /** Digest of what the reference resolved to (an index or a manifest): the repo digest. */
+  digest: Digest;
+  mediaType: string;
+  /** The image manifest chosen for the platform. */
+  manifestDescriptor: Descriptor;
+  manifest: ImageManifest;
+  config: Descriptor;
+  layers: Descriptor[];
+  platform: Platform;
+  /** True when at least one blob was downloaded (docker's "Downloaded newer image"). */
+  downloaded: boolean;
+}
+
+/**
+ * Per-layer unpack, provided by the image/snapshot side: called once all blobs are in, in layer
+ * order; it reports `Extracting` progress through `progress(current, total)`.
+ */
+export type UnpackHook = (image: PulledImage, onLayer: (layer: Descriptor, event: 'extracting' | 'complete', current?: number, total?: number) => void) => Promise<void>;
+
+export interface PullOptions {
+  /** Platform to select from an index (default: this host), `linux/arm64/v8` or a Platform. */
+  platform?: Platform | string;
+  onProgress?: ProgressCallback;
+  /** Parallel layer downloads (default 3). */
+  maxConcurrentDownloads?: number;
+  /** Attempts per blob after transient errors, each resuming with Range (default 5). */
+  retries?: number;
+  unpack?: UnpackHook;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+/** The content label containerd uses to remember where a blob came from (used to mount on push). */
+export function distributionSourceLabel(domain: string): string {
+  return `containerd.io/distribution.source.${domain}`;
+}
+
+/** Adds `repo` to a blob's distribution-source label (comma-separated repositories). */
+export async function addSourceLabel(store: ContentStore, digest: Digest, domain: string, repo: string): Promise<void> {
+  const key = distributionSourceLabel(domain);
+  try {
+    const info = await store.info(digest);
+    const repos = new Set((info.labels[key] ?? '').split(',').filter(Boolean));
+    if (repos.has(repo)) return;
+    repos.add(repo);
+    await store.update({ digest, labels: { [key]: [...repos].sort().join(',') } }, [`labels.${key}`]);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** Pulls an image: manifest (through an index to the platform), config and layers. */
+export async function pullImage(store: ContentStore, repo: RemoteRepository, ref: ImageReference, options: PullOptions = {}): Promise<PulledImage> {
+  const emit = options.onProgress ?? (() => {});
+  const platform = typeof options.platform === 'string' ? parsePlatform(options.platform) : (options.platform ?? hostPlatform());
+  const what = `pull ${JSON.stringify(familiarName(ref))}`;
+  try {
+    const reference = ref.digest ?? ref.tag!;
+    emit({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag! });
+    const top = await repo.getManifest(reference, options.signal ? { signal: options.signal } : {});
+    let downloaded = false;
+    const storeManifest = async (d: Digest, body: Buffer) => {
+      if (!(await store.exists(d))) {
+        await writeBlob(store, body, { expected: { digest: d, size: body.length }, labels: { [distributionSourceLabel(ref.domain)]: ref.path } });
+        downloaded = true;
+      } else await addSourceLabel(store, d, ref.domain, ref.path);
+    };
+    await storeManifest(top.digest, top.body);
+    let manifestDesc: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
+    let manifestBody = top.body;
+    let mediaType = top.mediaType;
+    if (isIndexMediaType(top.mediaType)) {
+      const index = JSON.parse(top.body.toString('utf8')) as ImageIndex;
+      const match = (index.manifests ?? []).find((m) => isImageManifestMediaType(m.mediaType) && platformMatches(platform, m.platform));
+      if (!match) throw notFound(`no matching manifest for ${formatPlatform(platform)} in the manifest list entries`);
+      const child = await repo.getManifest(match.digest, options.signal ? { signal: options.signal } : {});
+      await storeManifest(child.digest, child.body);
+      manifestDesc = { mediaType: child.mediaType, digest: child.digest, size: child.body.length, ...(match.platform ? { platform: match.platform } : {}) };
+      manifestBody = child.body;
+      mediaType = child.mediaType;
+    }
+    if (mediaType === mediaTypes.dockerSchema1 || mediaType === mediaTypes.dockerSchema1Signed) {
+      throw invalidArgument(`manifest ${manifestDesc.digest} is a Docker schema 1 manifest, which is not supported`);
+    }
+    const manifest = JSON.parse(manifestBody.toString('utf8')) as ImageManifest;
+    if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers)) {
+      throw invalidArgument(`manifest ${manifestDesc.digest} is not an image manifest (media type ${JSON.stringify(mediaType)})`);
+    }
+    const layers = manifest.layers.filter((l) => !(l.urls && l.urls.length > 0));
+    const labels = { [distributionSourceLabel(ref.domain)]: ref.path };
+
+    // Layers first announced, as docker does, then fetched with bounded parallelism.
+    const present = new Set<string>();
+    for (const l of layers) {
+      if (await store.exists(l.digest)) {
+        present.add(l.digest);
+        emit({ status: 'Already exists', id: shortId(l.digest) });
+        await addSourceLabel(store, l.digest, ref.domain, ref.path);
+      } else emit({ status: 'Pulling fs layer', id: shortId(l.digest) });
+    }
+    const queue: Array<{ desc: Descriptor; layer: boolean }> = [{ desc: manifest.config, layer: false }, ...layers.filter((l) => !present.has(l.digest)).map((desc) => ({ desc, layer: true }))];
+    const seen = new Set<string>();
+    const work = queue.filter((q) => (seen.has(q.desc.digest) ? false : (seen.add(q.desc.digest), true)));
+    let next = 0;
+    const worker = async () => {
+      while (next < work.length) {
+        const { desc, layer } = work[next++]!;
+        const id = shortId(desc.digest);
+        const throttle = new ProgressThrottle((current) => {
+          if (layer) emit({ status: 'Downloading', id, progressDetail: { current, total: desc.size }, progress: progressBar(current, desc.size) });
+        });
+        const got = await fetchBlob(store, repo, desc, {
+          labels,
+          onBytes: (n) => throttle.update(n, n === desc.size),
+          onVerifying: () => layer && emit({ status: 'Verifying Checksum', id }),
+          retries: options.retries ?? 5,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.logger ? { logger: options.logger } : {}),
+        });
+        if (got) downloaded = true;
+        else await addSourceLabel(store, desc.digest, ref.domain, ref.path);
+        if (layer) emit({ status: got ? 'Download complete' : 'Already exists', id });
+      }
+    };
+    const n = Math.max(1, options.maxConcurrentDownloads ?? 3);
+    await Promise.all(Array.from({ length: Math.min(n, work.length) }, worker));
+
+    const pulled: PulledImage = {
+      reference: ref,
+      name: formatReference(ref),
+      digest: top.digest,
+      mediaType: top.mediaType,
+      manifestDescriptor: manifestDesc,
+      manifest,
+      config: manifest.config,
+      layers,
+      platform,
+      downloaded,
+    };
+    if (options.unpack) {
+      await options.unpack(pulled, (layer, event, current, total) => {
+        if (present.has(layer.digest)) return;
+        const id = shortId(layer.digest);
+        if (event === 'extracting') emit({ status: 'Extracting', id, progressDetail: { ...(current !== undefined ? { current } : {}), ...(total !== undefined ? { total } : {}) }, ...(current !== undefined ? { progress: progressBar(current, total) } : {}) });
+        else emit({ status: 'Pull complete', id });
+      });
+    } else {
+      for (const l of layers) if (!present.has(l.digest)) emit({ status: 'Pull complete', id: shortId(l.digest) });
+    }
+    emit({ status: `Digest: ${top.digest}` });
+    emit({ status: downloaded ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
+    return pulled;
+  } catch (err) {
+    throw wrap(err, what);
+  }
+}
