@@ -20,3 +20,4 @@ export { MemoryLabelStore, SqliteLabelStore, maxLabelSize, validateLabels } from
 export type { LabelStore, MigrateFn } from './label-store.ts';
 export { openWriter, writeBlob, writeStream } from './write-blob.ts';
 export type { BlobSource, WritableStore, WriteStreamOptions } from './write-blob.ts';
+export { ContentLabels, gcRefContentLabel, gcRefSnapshotLabel } from './labels.ts';

@@ -312,7 +312,7 @@ export class LocalContentStore implements ContentStore {
    * Removes ingests nobody is writing whose last write is older than `olderThan`, including
    * directories a crash left half-created. Returns the refs (or dir names) removed.
    */
-  async pruneIngests(options: { olderThan: Date }): Promise<string[]> {
+  async pruneIngests(options: { olderThan: Date; keep?: (ref: string) => boolean }): Promise<string[]> {
     let names: string[];
     try {
       names = await readdir(join(this.root, 'ingest'));
@@ -335,7 +335,7 @@ export class LocalContentStore implements ContentStore {
         if (!st) continue;
         updatedAt = st.mtime;
       }
-      if (ref !== undefined && this.locked.has(ref)) continue;
+      if (ref !== undefined && (this.locked.has(ref) || options.keep?.(ref))) continue;
       if (updatedAt >= options.olderThan) continue;
       await rm(dir, { recursive: true, force: true });
       this.logger?.info('removed stale ingest', { ref: ref ?? name, updatedAt: updatedAt.toISOString() });

@@ -129,9 +129,10 @@ export interface IngestManager {
   isIngestActive(ref: string): boolean;
   /**
    * Removes ingests no writer holds whose last write is before `olderThan` (including ones a
-   * crash left half-created); returns their refs. GC calls this.
+   * crash left half-created), except refs `keep` returns true for; returns their refs. GC calls
+   * this.
    */
-  pruneIngests(options: { olderThan: Date }): Promise<string[]>;
+  pruneIngests(options: { olderThan: Date; keep?: (ref: string) => boolean }): Promise<string[]>;
 }
 
 export interface Manager {
