@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { sha256 } from '../lib/index.ts';
+import { applyLayerBuffer, entryComponents } from './apply-layer.ts';
+import { chainIDs } from './chain-id.ts';
+import { detectCompression } from './decompress.ts';
+import { buildTar } from './tar-builder.ts';
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const d = mkdtempSync(join(tmpdir(), 'berth-apply-'));
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+test('entryComponents strips leading slashes and dots, refuses dot-dot and oversize names', () => {
+  assert.deepEqual(entryComponents('/etc/./passwd'), ['etc', 'passwd']);
+  assert.deepEqual(entryComponents('./a//b/'), ['a', 'b']);
+  assert.deepEqual(entryComponents('./'), []);
+  assert.throws(() => entryComponents('a/../b'), /path escapes the layer root/);
+  assert.throws(() => entryComponents('x'.repeat(256)), /longer than 255 bytes/);
+});
+
+test('detectCompression reads gzip and zstd magic bytes, else plain tar', () => {
+  assert.equal(detectCompression(Uint8Array.from([0x1f, 0x8b, 8, 0])), 'gzip');
+  assert.equal(detectCompression(Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd])), 'zstd');
+  assert.equal(detectCompression(Buffer.from('etc/')), 'none');
+});
+
+test('chainIDs follows the OCI definition', () => {
+  const a = sha256('a');
+  const b = sha256('b');
+  assert.deepEqual(chainIDs([a, b]), [a, sha256(`${a} ${b}`)]);
+  assert.deepEqual(chainIDs([]), []);
+});
+
+test('applyLayer computes the same diffID for plain, gzip and zstd layers and reports the blob digest', async (t) => {
+  const tar = await buildTar([
+    { name: 'a/', type: 'directory', mode: 0o700 },
+    { name: 'a/f', data: 'hello', mode: 0o640, mtime: new Date(1_600_000_000_000) },
+    { name: 'a/s', type: 'symlink', linkname: 'f' },
+    { name: 'a/h', type: 'link', linkname: 'a/f' },
+  ]);
+  const gz = gzipSync(tar);
+  const zst = execFileSync('zstd', ['-q', '-c'], { input: tar });
+  for (const [blob, kind] of [[tar, 'none'], [gz, 'gzip'], [zst, 'zstd']] as const) {
+    const dir = tempDir(t);
+    const r = await applyLayerBuffer(blob, dir);
+    assert.equal(r.compression, kind);
+    assert.equal(r.diffID, sha256(tar));
+    assert.equal(r.size, tar.length);
+    assert.equal(r.digest, sha256(blob));
+    assert.equal(readFileSync(join(dir, 'a/f'), 'utf8'), 'hello');
+    assert.equal(readlinkSync(join(dir, 'a/s')), 'f');
+    const st = lstatSync(join(dir, 'a/f'));
+    assert.equal(st.mode & 0o777, 0o640);
+    assert.equal(st.mtimeMs, 1_600_000_000_000);
+    assert.equal(st.nlink, 2);
+    assert.equal(lstatSync(join(dir, 'a')).mode & 0o777, 0o700);
+  }
+});
+
+test('applyLayer in flat mode removes whited-out paths and empties opaque dirs of older content', async (t) => {
+  const dir = tempDir(t);
+  await applyLayerBuffer(await buildTar([{ name: 'keep', data: '1' }, { name: 'gone', data: '2' }, { name: 'd/old', data: '3' }]), dir, { whiteouts: 'flat' });
+  await applyLayerBuffer(await buildTar([{ name: '.wh.gone' }, { name: 'd/new', data: '4' }, { name: 'd/.wh..wh..opq' }]), dir, { whiteouts: 'flat' });
+  assert.throws(() => lstatSync(join(dir, 'gone')));
+  assert.throws(() => lstatSync(join(dir, 'd/old')));
+  assert.equal(readFileSync(join(dir, 'd/new'), 'utf8'), '4');
+  assert.equal(readFileSync(join(dir, 'keep'), 'utf8'), '1');
+});
