@@ -1,0 +1,175 @@
+import type { EventMessage } from '../api/types/index.ts';
+import type { EventsBackend, EventsQuery, Filters } from '../api/server/index.ts';
+
+export type EventType = EventMessage['Type'];
+
+/** What a component publishes: the daemon adds time, scope and the wire shape. */
+export interface DaemonEvent {
+  type: EventType;
+  action: string;
+  /** The actor: container id, image id or name, volume name, network id ... */
+  id: string;
+  attributes?: Record<string, string>;
+}
+
+/** The publishing side handed to components (they cannot import daemon, so this is structural). */
+export interface EventPublisher {
+  publish(event: DaemonEvent): void;
+}
+
+function fuzzy(values: string[] | undefined, ...candidates: (string | undefined)[]): boolean {
+  if (!values?.length) return true;
+  return values.some((v) => candidates.some((c) => c !== undefined && c !== '' && (c === v || c.startsWith(v))));
+}
+
+function exact(values: string[] | undefined, ...candidates: (string | undefined)[]): boolean {
+  if (!values?.length) return true;
+  return values.some((v) => candidates.includes(v));
+}
+
+function stripTag(image: string): string {
+  const at = image.indexOf('@');
+  const base = at >= 0 ? image.slice(0, at) : image;
+  const slash = base.lastIndexOf('/');
+  const colon = base.lastIndexOf(':');
+  return colon > slash ? base.slice(0, colon) : base;
+}
+
+/** docker's events filter: every given filter kind must match; values of one kind are alternatives. */
+export function eventMatches(ev: EventMessage, filters: Filters): boolean {
+  const a = ev.Actor.Attributes;
+  const action = ev.Action.split(':')[0]!.trim();
+  if (!exact(filters.get('event'), ev.Action, action)) return false;
+  if (!exact(filters.get('type'), ev.Type)) return false;
+  if (!exact(filters.get('scope'), ev.scope)) return false;
+  const byType = (t: EventType, key: string) => {
+    const values = filters.get(key);
+    if (!values?.length) return true;
+    return ev.Type === t && fuzzy(values, ev.Actor.ID, a['name']);
+  };
+  for (const t of ['container', 'volume', 'network', 'daemon', 'plugin', 'node', 'service', 'secret', 'config'] as const) {
+    if (!byType(t, t)) return false;
+  }
+  const images = filters.get('image');
+  if (images?.length) {
+    const subject = ev.Type === 'image' ? [ev.Actor.ID, a['name']] : ev.Type === 'container' ? [a['image']] : [];
+    const ok = images.some((want) =>
+      subject.some((s) => s !== undefined && s !== '' && (s === want || stripTag(s) === stripTag(want) || s.startsWith(want))),
+    );
+    if (!ok) return false;
+  }
+  const labels = filters.get('label');
+  if (labels?.length) {
+    for (const l of labels) {
+      const eq = l.indexOf('=');
+      const k = eq < 0 ? l : l.slice(0, eq);
+      if (!(k in a) || (eq >= 0 && a[k] !== l.slice(eq + 1))) return false;
+    }
+  }
+  return true;
+}
+
+interface Subscriber {
+  push(ev: EventMessage): void;
+}
+
+/**
+ * The daemon's event bus: every component publishes here; `/events` subscribers get the recent
+ * past (a ring buffer of `capacity` events, for `since`) and then live events.
+ */
+export class EventsService implements EventsBackend, EventPublisher {
+  private readonly buffer: EventMessage[] = [];
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly capacity: number;
+
+  constructor(options: { capacity?: number } = {}) {
+    this.capacity = options.capacity ?? 1024;
+  }
+
+  publish(event: DaemonEvent): void {
+    const now = Date.now();
+    const nano = BigInt(now) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    const attributes = { ...event.attributes };
+    const msg: EventMessage = {
+      Type: event.type,
+      Action: event.action,
+      Actor: { ID: event.id, Attributes: attributes },
+      scope: 'local',
+      time: Math.floor(now / 1000),
+      timeNano: Number(nano),
+    };
+    if (event.type === 'container' || event.type === 'image') {
+      msg.status = event.action;
+      msg.id = event.id;
+      if (event.type === 'container' && attributes['image']) msg.from = attributes['image'];
+    }
+    this.buffer.push(msg);
+    if (this.buffer.length > this.capacity) this.buffer.splice(0, this.buffer.length - this.capacity);
+    for (const s of this.subscribers) s.push(msg);
+  }
+
+  /** A publisher for one event type, in the `{action, id, attributes}` shape components use. */
+  publisherFor(type: EventType): { publish(e: { action: string; id: string; attributes?: Record<string, string> }): void } {
+    return { publish: (e) => this.publish({ type, ...e }) };
+  }
+
+  /** How many `/events` streams are open (`NEventsListener` in info). */
+  get listeners(): number {
+    return this.subscribers.size;
+  }
+
+  /** Buffered events in [since, until] (ms), for tests and replay. */
+  recent(since = 0, until = Infinity): EventMessage[] {
+    return this.buffer.filter((e) => e.timeNano / 1e6 >= since && e.timeNano / 1e6 <= until);
+  }
+
+  async *subscribe(query: EventsQuery): AsyncIterable<EventMessage> {
+    const { filters, since, until, signal } = query;
+    const queue: EventMessage[] = [];
+    let wake: (() => void) | undefined;
+    let done = signal.aborted;
+    const stop = () => {
+      done = true;
+      wake?.();
+    };
+    const sub: Subscriber = {
+      push: (ev) => {
+        if (!eventMatches(ev, filters)) return;
+        queue.push(ev);
+        wake?.();
+      },
+    };
+    const now = Date.now();
+    // Past events first, then live: subscribe before copying so nothing falls in between.
+    const live = until === undefined || until > now;
+    if (live) this.subscribers.add(sub);
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = live && until !== undefined ? setTimeout(stop, until - now) : undefined;
+    try {
+      const replayed = new Set<EventMessage>();
+      if (since !== undefined) {
+        for (const ev of this.recent(since, until ?? Infinity)) {
+          if (!eventMatches(ev, filters)) continue;
+          replayed.add(ev);
+          yield ev;
+        }
+      }
+      if (!live) return;
+      while (!done) {
+        const ev = queue.shift();
+        if (ev) {
+          if (replayed.has(ev)) continue;
+          if (until !== undefined && ev.timeNano / 1e6 > until) return;
+          yield ev;
+          continue;
+        }
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    } finally {
+      this.subscribers.delete(sub);
+      signal.removeEventListener('abort', stop);
+      if (timer) clearTimeout(timer);
+    }
+  }
+}
