@@ -1,0 +1,582 @@
+/**
+ * The runtime library: OCI bundles → containers run by berth-shim, one monitor per container.
+ * The daemon calls it in-process; berth-runtime (the runc-compatible CLI) is a thin shell over it.
+ *
+ * Lifecycle (runtime-spec): create → "created" (process blocked before exec) → start → "running"
+ * → exit → "stopped" → delete. kill works in created/running/paused; pause/resume use the freezer.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  alreadyExists,
+  berthError,
+  binPath,
+  errorCode,
+  invalidArgument,
+  isNotFound,
+  notFound,
+  nullLogger,
+  unavailable,
+  wrap,
+  type ErrorCode,
+  type Logger,
+} from '../lib/index.ts';
+import { controlRequest, isProcessAlive, processStartTime, spawnShim, type ShimChannel, type ShimStdio } from '../sys/index.ts';
+import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
+import { OCI_VERSION, validateSpec } from './spec/index.ts';
+import { parseSignal } from './linux/index.ts';
+import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
+import { openCgroup } from './cgroup-v1-fallback.ts';
+import type { CgroupManager } from './cgroup-port.ts';
+import { runHooks } from './hooks.ts';
+import { assertCan } from './state-machine.ts';
+import { StateStore, checkId, type StoredState } from './state-store.ts';
+import type {
+  ContainerState,
+  ContainerStatus,
+  CreateOptions,
+  DeleteOptions,
+  ExecOptions,
+  ExecResult,
+  ExitStatus,
+  KillOptions,
+  RunOptions,
+  RunResult,
+  RuntimeOptions,
+  StdioOptions,
+} from './types.ts';
+
+const SUN_PATH_MAX = 107;
+
+interface MonitorExit {
+  pid: number;
+  exitCode: number;
+  signal: number;
+  started: boolean;
+  time: string;
+}
+
+function planStdio(s: StdioOptions | undefined): { plan: PlanStdio; fds: ShimStdio } {
+  if (!s || s.mode === 'inherit') {
+    const fds = s?.mode === 'inherit' && s.fds ? s.fds : [0, 1, 2];
+    return { plan: { mode: 'inherit' }, fds: [fds[0] ?? 0, fds[1] ?? 1, fds[2] ?? 2] };
+  }
+  if (s.mode === 'null') return { plan: { mode: 'null' }, fds: ['ignore', 'ignore', 'ignore'] };
+  const plan: PlanStdio = { mode: 'pipe' };
+  if (s.openStdin) plan.openStdin = true;
+  if (s.stdinOnce) plan.stdinOnce = true;
+  if (s.logPath) plan.logPath = s.logPath;
+  if (s.logMaxSize !== undefined) plan.logMaxSize = s.logMaxSize;
+  if (s.logMaxFiles !== undefined) plan.logMaxFiles = s.logMaxFiles;
+  return { plan, fds: ['ignore', 'ignore', 'ignore'] };
+}
+
+/** The devices every container may use whatever its rules say (runc's AllowedDevices). */
+const defaultDeviceRules: LinuxDeviceCgroup[] = [
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' },
+];
+
+function withDefaultDevices(r: LinuxResources): LinuxResources {
+  return r.devices ? { ...r, devices: [...r.devices, ...defaultDeviceRules] } : r;
+}
+
+export class Runtime {
+  readonly root: string;
+  private readonly logger: Logger;
+  private readonly shimPath: string;
+  private readonly store: StateStore;
+
+  constructor(options: RuntimeOptions) {
+    this.root = resolve(options.root);
+    this.logger = options.logger ?? nullLogger;
+    this.shimPath = options.shimPath ?? binPath('berth-shim');
+    this.store = new StateStore(this.root);
+  }
+
+  /** Paths of a container's (or exec's) monitor files, for attach/log consumers. */
+  paths(id: string, execId?: string): { dir: string; control: string; attach: string; exitFile: string } {
+    const dir = execId ? this.store.execDir(id, execId) : this.store.dir(id);
+    return { dir, control: join(dir, 'ctl.sock'), attach: join(dir, 'attach.sock'), exitFile: join(dir, 'exit') };
+  }
+
+  // ---- create / start / run ----------------------------------------------------------------
+
+  async create(id: string, options: CreateOptions): Promise<ContainerState> {
+    return this.createContainer('create', id, options, false);
+  }
+
+  private loadBundle(verb: string, id: string, bundle: string): Spec {
+    const configPath = join(bundle, 'config.json');
+    let text: string;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (err) {
+      throw wrap(err, `${verb} ${JSON.stringify(id)}: read ${JSON.stringify(configPath)}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw invalidArgument(`${verb} ${JSON.stringify(id)}: parse ${JSON.stringify(configPath)}: ${(err as Error).message}`);
+    }
+    let spec: Spec;
+    try {
+      spec = validateSpec(json, { source: configPath });
+    } catch (err) {
+      throw wrap(err, `${verb} ${JSON.stringify(id)}`);
+    }
+    const rootPath = spec.root?.path;
+    if (!rootPath) throw invalidArgument(`${verb} ${JSON.stringify(id)}: root.path: missing`);
+    const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
+    let isDir = false;
+    try {
+      isDir = statSync(rootfs).isDirectory();
+    } catch {
+      throw notFound(`${verb} ${JSON.stringify(id)}: rootfs ${JSON.stringify(rootfs)}: no such directory`);
+    }
+    if (!isDir) throw invalidArgument(`${verb} ${JSON.stringify(id)}: rootfs ${JSON.stringify(rootfs)}: not a directory`);
+    return spec;
+  }
+
+  private async createContainer(verb: string, id: string, options: CreateOptions, autostart: boolean): Promise<ContainerState> {
+    checkId(verb, id);
+    const bundle = resolve(options.bundle);
+    const spec = this.loadBundle(verb, id, bundle);
+    if (this.store.exists(id) || existsSync(this.store.dir(id))) throw alreadyExists(`${verb} ${JSON.stringify(id)}: container already exists`);
+    const dir = this.store.reserve(id);
+    const files = this.paths(id);
+    if (files.control.length > SUN_PATH_MAX) {
+      this.store.remove(id);
+      throw invalidArgument(`${verb} ${JSON.stringify(id)}: state path ${JSON.stringify(files.control)} is too long for a unix socket`);
+    }
+    const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
+    const cgroup = openCgroup(cgroupsPath);
+    let pid = 0;
+    let channel: ShimChannel | undefined;
+    const log = this.logger.with({ id });
+    try {
+      this.store.writeSpec(id, spec);
+      const stdio = planStdio(options.stdio);
+      if (spec.process?.terminal && !options.consoleSocket && stdio.plan.mode !== 'pipe') {
+        throw invalidArgument('process.terminal needs a console socket (--console-socket) or log stdio');
+      }
+      const ctx: PlanContext = {
+        bundle,
+        files: { control: files.control, exitFile: files.exitFile, hookState: join(dir, 'hook-state.json') },
+        stdio: stdio.plan,
+        autostart,
+        cgroupDirs: cgroup.dirs(),
+        warn: (msg) => log.warn(msg),
+      };
+      if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
+      if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);
+      if (options.consoleSocket) ctx.consoleSocket = resolve(options.consoleSocket);
+      const planPath = join(dir, 'plan');
+      writeFileSync(planPath, encodePlan(compilePlan(spec, ctx)));
+
+      channel = await spawnShim(this.shimPath, planPath, stdio.fds);
+      const first = await channel.next();
+      if (!first?.startsWith('pid ')) throw this.shimError(first);
+      pid = Number(first.slice(4));
+      cgroup.apply(pid);
+      if (spec.linux?.resources) await cgroup.set(withDefaultDevices(spec.linux.resources));
+      const created = new Date().toISOString();
+      const stored: StoredState = {
+        ociVersion: spec.ociVersion ?? OCI_VERSION,
+        id,
+        pid,
+        pidStartTime: processStartTime(pid) ?? 0,
+        bundle,
+        annotations: spec.annotations ?? {},
+        created,
+        started: false,
+        cgroupsPath,
+      };
+      const hookState = JSON.stringify(this.ociState(stored, 'creating'));
+      writeFileSync(ctx.files.hookState ?? join(dir, 'hook-state.json'), hookState);
+      await runHooks('prestart', spec.hooks?.prestart, hookState);
+      await runHooks('createRuntime', spec.hooks?.createRuntime, hookState);
+      channel.send('go');
+      for (;;) {
+        const line = await channel.next();
+        if (line?.startsWith('warn ')) {
+          log.warn(line.slice(5));
+          continue;
+        }
+        if (line?.startsWith('ok ')) break;
+        throw this.shimError(line);
+      }
+      channel.close();
+      stored.started = autostart;
+      this.store.write(stored);
+      if (autostart) await this.postStart(stored, spec);
+      return this.ociState(stored, autostart ? 'running' : 'created');
+    } catch (err) {
+      channel?.close();
+      await this.destroy(id, pid, cgroup);
+      throw wrap(err, `${verb} ${JSON.stringify(id)}`);
+    }
+  }
+
+  private shimError(line: string | undefined): Error {
+    if (line === undefined) return unavailable('berth-shim exited without a reply');
+    if (line.startsWith('error ')) return this.coded(line.slice(6));
+    return unavailable(`berth-shim: unexpected reply ${JSON.stringify(line)}`);
+  }
+
+  /** An error from the shim's message, its code taken from the errno text at its end. */
+  private coded(msg: string): Error {
+    const code: ErrorCode = /: (permission denied|operation not permitted)$/.test(msg)
+      ? 'permission-denied'
+      : /: no such file or directory$/.test(msg)
+        ? 'not-found'
+        : /: invalid argument$/.test(msg)
+          ? 'invalid-argument'
+          : 'internal';
+    return berthError(code, msg);
+  }
+
+  /** Kills what is left of a failed create and removes every trace of it. */
+  private async destroy(id: string, pid: number, cgroup: CgroupManager): Promise<void> {
+    try {
+      for (const p of await cgroup.pids()) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await this.waitGone(id, pid, 5000);
+      await cgroup.remove();
+    } catch (err) {
+      this.logger.warn('clean up failed create', { id, error: err });
+    }
+    this.store.remove(id);
+  }
+
+  async start(id: string): Promise<void> {
+    const stored = this.store.read('start', id);
+    assertCan('start', id, this.statusOf(stored));
+    const reply = await controlRequest(this.paths(id).control, 'start').catch((err: unknown) => {
+      throw wrap(err, `start ${JSON.stringify(id)}: contact monitor`);
+    });
+    if (reply !== 'ok') {
+      const spec = this.safeSpec(id);
+      if (spec) await this.killAll(id, stored).catch(() => {});
+      throw wrap(this.coded(reply.replace(/^error /, '')), `start ${JSON.stringify(id)}`);
+    }
+    stored.started = true;
+    this.store.write(stored);
+    const spec = this.safeSpec(id);
+    if (spec) await this.postStart(stored, spec);
+  }
+
+  private async postStart(stored: StoredState, spec: Spec): Promise<void> {
+    try {
+      await runHooks('poststart', spec.hooks?.poststart, JSON.stringify(this.ociState(stored, 'running')));
+    } catch (err) {
+      this.logger.warn('poststart hook failed', { id: stored.id, error: err });
+    }
+  }
+
+  /** create + start; unless detached, waits for the exit. */
+  async run(id: string, options: RunOptions): Promise<RunResult> {
+    // create and start in one round trip: the shim execs right after setup
+    const state = await this.createContainer('run', id, options, true);
+    if (options.detach) return { state };
+    const exit = await this.wait(id);
+    return { state: await this.state(id), exit };
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  private safeSpec(id: string): Spec | undefined {
+    try {
+      return this.store.readSpec(id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private readExit(id: string, execId?: string): MonitorExit | undefined {
+    try {
+      return JSON.parse(readFileSync(this.paths(id, execId).exitFile, 'utf8')) as MonitorExit;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private statusOf(stored: StoredState): ContainerStatus {
+    if (this.readExit(stored.id)) return 'stopped';
+    if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
+    if (openCgroup(stored.cgroupsPath).isFrozen()) return 'paused';
+    return stored.started ? 'running' : 'created';
+  }
+
+  private ociState(stored: StoredState, status: ContainerStatus): ContainerState {
+    return {
+      ociVersion: stored.ociVersion,
+      id: stored.id,
+      status,
+      pid: status === 'stopped' ? 0 : stored.pid,
+      bundle: stored.bundle,
+      annotations: stored.annotations,
+      created: stored.created,
+    };
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    const stored = this.store.read('state', id);
+    return this.ociState(stored, this.statusOf(stored));
+  }
+
+  async list(): Promise<ContainerState[]> {
+    const out: ContainerState[] = [];
+    for (const id of this.store.ids()) {
+      try {
+        out.push(await this.state(id));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    return out;
+  }
+
+  // ---- wait / kill / delete --------------------------------------------------------------------
+
+  /** Resolves with the exit status of the container (or of one exec) once it exits. */
+  async wait(id: string, options: { execId?: string; signal?: AbortSignal } = {}): Promise<ExitStatus> {
+    const stored = this.store.read('wait', id);
+    const cgroup = openCgroup(stored.cgroupsPath);
+    for (;;) {
+      const done = this.readExit(id, options.execId);
+      if (done) return { exitCode: done.exitCode, signal: done.signal, exitedAt: done.time, oomKilled: !options.execId && (await cgroup.oomKilled()) };
+      try {
+        const reply = await controlRequest(this.paths(id, options.execId).control, 'wait', options.signal ? { signal: options.signal } : {});
+        if (reply.startsWith('exit ')) {
+          const e = JSON.parse(reply.slice(5)) as MonitorExit;
+          return { exitCode: e.exitCode, signal: e.signal, exitedAt: e.time, oomKilled: !options.execId && (await cgroup.oomKilled()) };
+        }
+      } catch (err) {
+        if (errorCode(err) === 'canceled') throw err;
+        // the monitor is gone or going: the exit file is written before its sockets disappear
+        const late = this.readExit(id, options.execId);
+        if (late) continue;
+        if (!options.execId && !isProcessAlive(stored.pid, stored.pidStartTime)) {
+          return { exitCode: 255, signal: 0, exitedAt: new Date().toISOString(), oomKilled: false };
+        }
+        await sleep(20);
+      }
+    }
+  }
+
+  async kill(id: string, signal: string | number = 'SIGTERM', options: KillOptions = {}): Promise<void> {
+    const stored = this.store.read('kill', id);
+    const status = this.statusOf(stored);
+    assertCan('kill', id, status);
+    let signo: number;
+    try {
+      signo = parseSignal(signal);
+    } catch (err) {
+      throw wrap(err, `kill ${JSON.stringify(id)}`);
+    }
+    const cgroup = openCgroup(stored.cgroupsPath);
+    if (options.all) {
+      for (const p of await cgroup.pids()) {
+        try {
+          process.kill(p, signo);
+        } catch {
+          // exited meanwhile
+        }
+      }
+    } else {
+      const reply = await controlRequest(this.paths(id).control, `kill ${signo}`).catch(() => undefined);
+      if (reply !== 'ok') {
+        try {
+          process.kill(stored.pid, signo);
+        } catch (err) {
+          throw wrap(err, `kill ${JSON.stringify(id)}`);
+        }
+      }
+    }
+    if (status === 'paused' && signo === 9) await cgroup.freeze(false);
+  }
+
+  private async killAll(id: string, stored: StoredState): Promise<void> {
+    const cgroup = openCgroup(stored.cgroupsPath);
+    for (const p of await cgroup.pids()) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    try {
+      process.kill(stored.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    if (cgroup.isFrozen()) await cgroup.freeze(false);
+    await this.waitGone(id, stored.pid, 10000);
+  }
+
+  /** Waits until the container process is gone and its monitor has written the exit file. */
+  private async waitGone(id: string, pid: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const alive = pid > 0 && isProcessAlive(pid);
+      const monitorUp = existsSync(this.paths(id).control);
+      if (!alive && !monitorUp) return;
+      await sleep(5);
+    }
+  }
+
+  async delete(id: string, options: DeleteOptions = {}): Promise<void> {
+    const stored = this.store.read('delete', id);
+    const status = this.statusOf(stored);
+    if (!options.force) assertCan('delete', id, status);
+    if (status !== 'stopped') await this.killAll(id, stored);
+    else await this.waitGone(id, 0, 2000);
+    const cgroup = openCgroup(stored.cgroupsPath);
+    try {
+      await cgroup.remove();
+    } catch (err) {
+      throw wrap(err, `delete ${JSON.stringify(id)}`);
+    }
+    const spec = this.safeSpec(id);
+    if (spec?.hooks?.poststop?.length) {
+      try {
+        await runHooks('poststop', spec.hooks.poststop, JSON.stringify(this.ociState(stored, 'stopped')));
+      } catch (err) {
+        this.logger.warn('poststop hook failed', { id, error: err });
+      }
+    }
+    this.store.remove(id);
+  }
+
+  // ---- pause / resume / ps / update ------------------------------------------------------------
+
+  async pause(id: string): Promise<void> {
+    const stored = this.store.read('pause', id);
+    assertCan('pause', id, this.statusOf(stored));
+    await openCgroup(stored.cgroupsPath).freeze(true);
+  }
+
+  async resume(id: string): Promise<void> {
+    const stored = this.store.read('resume', id);
+    assertCan('resume', id, this.statusOf(stored));
+    await openCgroup(stored.cgroupsPath).freeze(false);
+  }
+
+  /** Host pids of every process in the container's cgroup. */
+  async ps(id: string): Promise<number[]> {
+    const stored = this.store.read('ps', id);
+    assertCan('ps', id, this.statusOf(stored));
+    return [...(await openCgroup(stored.cgroupsPath).pids())].sort((a, b) => a - b);
+  }
+
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    const stored = this.store.read('update', id);
+    try {
+      await openCgroup(stored.cgroupsPath).set(resources);
+    } catch (err) {
+      throw wrap(err, `update ${JSON.stringify(id)}`);
+    }
+  }
+
+  /** Sets the terminal size of the container's (or an exec's) pty held by the monitor. */
+  async resize(id: string, rows: number, cols: number, options: { execId?: string } = {}): Promise<void> {
+    this.store.read('resize', id);
+    const reply = await controlRequest(this.paths(id, options.execId).control, `resize ${rows} ${cols}`);
+    if (reply !== 'ok') throw invalidArgument(`resize ${JSON.stringify(id)}: ${reply.replace(/^error /, '')}`);
+  }
+
+  // ---- exec -------------------------------------------------------------------------------------
+
+  async exec(id: string, options: ExecOptions): Promise<ExecResult> {
+    const stored = this.store.read('exec', id);
+    assertCan('exec', id, this.statusOf(stored));
+    const execId = options.execId ?? randomBytes(8).toString('hex');
+    checkId('exec', execId);
+    const files = this.paths(id, execId);
+    const spec = this.store.readSpec(id);
+    const cgroup = openCgroup(stored.cgroupsPath);
+    let channel: ShimChannel | undefined;
+    let pid = 0;
+    try {
+      this.store.reserve(join(id, 'exec'));
+    } catch {
+      // exists
+    }
+    try {
+      this.store.reserve(join(id, 'exec', execId));
+    } catch (err) {
+      throw wrap(err, `exec ${JSON.stringify(id)}: exec id ${JSON.stringify(execId)}`);
+    }
+    try {
+      if (options.process.terminal && !options.consoleSocket && options.stdio?.mode !== 'log') {
+        throw invalidArgument('a terminal needs a console socket (--console-socket) or log stdio');
+      }
+      const stdio = planStdio(options.stdio);
+      const ctx: PlanContext = {
+        bundle: stored.bundle,
+        files: { control: files.control, exitFile: files.exitFile },
+        stdio: stdio.plan,
+        warn: (msg) => this.logger.warn(msg, { id, execId }),
+      };
+      if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
+      if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);
+      if (options.consoleSocket) ctx.consoleSocket = resolve(options.consoleSocket);
+      const execSpec: Spec = { ...spec, process: options.process };
+      const planPath = join(files.dir, 'plan');
+      writeFileSync(planPath, encodePlan(compileExecPlan(execSpec, options.process, stored.pid, ctx)));
+      channel = await spawnShim(this.shimPath, planPath, stdio.fds);
+      const first = await channel.next();
+      if (!first?.startsWith('pid ')) throw this.shimError(first);
+      pid = Number(first.slice(4));
+      cgroup.apply(pid);
+      channel.send('go');
+      for (;;) {
+        const line = await channel.next();
+        if (line?.startsWith('warn ')) {
+          this.logger.warn(line.slice(5), { id, execId });
+          continue;
+        }
+        if (line?.startsWith('ok ')) break;
+        throw this.shimError(line);
+      }
+      channel.close();
+    } catch (err) {
+      channel?.close();
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      rmSync(files.dir, { recursive: true, force: true });
+      throw wrap(err, `exec ${JSON.stringify(id)}`);
+    }
+    const exit = this.wait(id, { execId });
+    exit.catch(() => {});
+    return { execId, pid, exit };
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * On-disk layout under the runtime root (runc's --root):
+ *
+ *   <root>/<id>/state.json     StoredState, written atomically
+ *   <root>/<id>/config.json    the spec the container was created from (exec and poststop use it)
+ *   <root>/<id>/plan           the launch plan given to berth-shim
+ *   <root>/<id>/ctl.sock       the monitor's control socket     (removed by the monitor on exit)
+ *   <root>/<id>/attach.sock    the monitor's attach socket      (stdio mode "log" only)
+ *   <root>/<id>/exit           the exit status JSON, written by the monitor
+ *   <root>/<id>/hook-state.json  the state JSON given to createContainer/startContainer hooks
+ *   <root>/<id>/exec/<execId>/{plan,ctl.sock,attach.sock,exit}   the same for each exec
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { invalidArgument, notFound, writeFileAtomicSync } from '../lib/index.ts';
+import type { Spec } from './spec/index.ts';
+
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  /** /proc/<pid>/stat start time, to tell our process from a reused pid. */
+  pidStartTime: number;
+  /** The monitor's pid. */
+  monitorPid?: number;
+  bundle: string;
+  annotations: Record<string, string>;
+  created: string;
+  started: boolean;
+  cgroupsPath: string;
+}
+
+const idRe = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function checkId(verb: string, id: string): void {
+  if (!idRe.test(id)) throw invalidArgument(`${verb} ${JSON.stringify(id)}: invalid container id (letters, digits, "_", ".", "-")`);
+}
+
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  execDir(id: string, execId: string): string {
+    return join(this.root, id, 'exec', execId);
+  }
+
+  exists(id: string): boolean {
+    return existsSync(join(this.dir(id), 'state.json'));
+  }
+
+  /** Creates the container's directory; fails if it exists. */
+  reserve(id: string): string {
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const dir = this.dir(id);
+    mkdirSync(dir, { mode: 0o711 });
+    return dir;
+  }
+
+  read(verb: string, id: string): StoredState {
+    checkId(verb, id);
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), 'state.json'), 'utf8')) as StoredState;
+    } catch {
+      throw notFound(`${verb} ${JSON.stringify(id)}: container does not exist`);
+    }
+  }
+
+  write(state: StoredState): void {
+    writeFileAtomicSync(join(this.dir(state.id), 'state.json'), JSON.stringify(state));
+  }
+
+  readSpec(id: string): Spec {
+    return JSON.parse(readFileSync(join(this.dir(id), 'config.json'), 'utf8')) as Spec;
+  }
+
+  writeSpec(id: string, spec: Spec): void {
+    writeFileAtomicSync(join(this.dir(id), 'config.json'), JSON.stringify(spec));
+  }
+
+  remove(id: string): void {
+    rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.root).filter((n) => existsSync(join(this.root, n, 'state.json'))).sort();
+    } catch {
+      return [];
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { createConnection, type Socket } from 'node:net';
+import { unavailable } from '../lib/index.ts';
+
+/**
+ * The runtime's side of berth-shim's sync protocol (native/shim/PROTOCOL.md): the shim is
+ * spawned with the plan path and a stream socket on fd 3 carrying text lines.
+ */
+export class ShimChannel {
+  private buffer = '';
+  private lines: string[] = [];
+  private waiters: ((line: string | undefined) => void)[] = [];
+  private ended = false;
+
+  constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let i: number;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        this.push(this.buffer.slice(0, i));
+        this.buffer = this.buffer.slice(i + 1);
+      }
+    });
+    const end = () => {
+      this.ended = true;
+      for (const w of this.waiters.splice(0)) w(undefined);
+    };
+    socket.on('end', end);
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  private push(line: string): void {
+    const w = this.waiters.shift();
+    if (w) w(line);
+    else this.lines.push(line);
+  }
+
+  /** The next line from the shim; undefined once the shim closed the socket. */
+  next(): Promise<string | undefined> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  send(line: string): void {
+    this.socket.write(`${line}\n`);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export type ShimStdio = [number | 'ignore', number | 'ignore', number | 'ignore'];
+
+/** Spawns berth-shim for a plan; resolves with the sync channel once the process is running. */
+export function spawnShim(shimPath: string, planPath: string, stdio: ShimStdio = ['ignore', 'ignore', 'ignore']): Promise<ShimChannel> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(shimPath, [planPath], { stdio: [stdio[0], stdio[1], stdio[2], 'pipe'], env: {} });
+    const sock = child.stdio[3] as Socket | null;
+    child.once('error', (err) => reject(unavailable(`spawn ${JSON.stringify(shimPath)}: ${err.message}`, err)));
+    child.once('spawn', () => {
+      if (!sock) return reject(unavailable('spawn shim: no sync socket'));
+      resolve(new ShimChannel(sock));
+    });
+    child.unref();
+  });
+}
+
+/**
+ * Sends one line to a monitor's control socket and resolves with the first reply line.
+ * Used for start, kill, resize and (without a deadline) wait.
+ */
+export function controlRequest(socketPath: string, line: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(socketPath);
+    let buf = '';
+    let done = false;
+    const finish = (err: Error | undefined, value?: string) => {
+      if (done) return;
+      done = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(value ?? '');
+    };
+    const onAbort = () => finish(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
+    options.signal?.addEventListener('abort', onAbort);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${line}\n`));
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      const i = buf.indexOf('\n');
+      if (i >= 0) finish(undefined, buf.slice(0, i));
+    });
+    sock.on('error', (err) => finish(err));
+    sock.on('close', () => finish(unavailable(`monitor at ${JSON.stringify(socketPath)} closed the connection`)));
+  });
+}
+
+/** Connects to a monitor's attach socket (docker stdcopy frames out, raw stdin in). */
+export function connectAttach(socketPath: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(socketPath);
+    sock.once('connect', () => resolve(sock));
+    sock.once('error', reject);
+  });
+}
