@@ -150,7 +150,10 @@ test('CgroupV1Manager.remove kills every process, forks included', async (t) => 
   requireRoot();
   const mgr = new CgroupV1Manager(`/berth-test-${randomBytes(4).toString('hex')}`);
   const child = spawn('sh', ['-c', 'read go; sleep 1000 & sleep 1000 & wait'], { stdio: ['pipe', 'ignore', 'ignore'] });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(() => {
+    child.kill('SIGKILL');
+    mgr.remove();
+  });
   mgr.apply(child.pid!);
   // the shell forks its two sleeps only once it is in the cgroup
   child.stdin!.write('go\n');

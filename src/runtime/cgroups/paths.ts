@@ -70,6 +70,7 @@ export interface ResolveCgroupsPathOptions {
 export function resolveCgroupsPath(cgroupsPath: string | undefined, options: ResolveCgroupsPathOptions = {}): string {
   let out: string;
   const value = cgroupsPath ?? '';
+  if (value.split(/[/:]/).includes('..')) throw invalidArgument(`cgroupsPath ${JSON.stringify(value)}: must not contain ".."`);
   const parts = value.split(':');
   if (value === '') {
     if (!options.id) throw invalidArgument('cgroupsPath: empty, and no container id to derive one');
