@@ -101,6 +101,8 @@ export class ContainerService {
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Task exits already being handled (a watcher per running task). */
   readonly #watching = new Set<string>();
+  /** Run between task create and start: attach clients that were waiting for the container. */
+  readonly #preStart = new Map<string, Set<() => Promise<void>>>();
   #closed = false;
 
   constructor(options: ContainerServiceOptions) {
@@ -139,6 +141,11 @@ export class ContainerService {
       .list()
       .filter((c) => c.mountPoints.some((m) => m.type === 'volume' && m.name === name))
       .map((c) => c.id);
+  }
+
+  /** Publishes a container event (attach, detach, export ... from the I/O operations). */
+  emit(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.#event(c, action, extra);
   }
 
   #event(c: Container, action: string, extra: Record<string, string> = {}): void {
@@ -306,6 +313,9 @@ export class ContainerService {
         logMaxSize: lc['max-size'] ? parseSize(lc['max-size']) : (this.#o.logMaxSize ?? 10 * 1024 * 1024),
         logMaxFiles: lc['max-file'] ? Number(lc['max-file']) : (this.#o.logMaxFiles ?? 5),
       });
+      const hooks = [...(this.#preStart.get(c.id) ?? [])];
+      this.#preStart.delete(c.id);
+      await Promise.all(hooks.map((h) => h().catch((err: unknown) => this.#log.warn('pre-start hook', { id: c.id, error: messageOf(err) }))));
       await this.#o.tasks.start(c.id);
       c.state = {
         ...c.state,
@@ -337,6 +347,38 @@ export class ContainerService {
       this.#exits.notify(c.id, { exitCode: c.state.exitCode, error: message });
       throw wrap(err, `failed to create task for container`);
     }
+  }
+
+  /**
+   * Calls `hook` once the container's next task exists and before it starts (so an attach sees
+   * all output); returns a function that cancels the registration.
+   */
+  beforeNextStart(id: string, hook: () => Promise<void>): () => void {
+    let set = this.#preStart.get(id);
+    if (!set) this.#preStart.set(id, (set = new Set()));
+    set.add(hook);
+    return () => set.delete(hook);
+  }
+
+  /** Mounts the container's rootfs (when it is not running) for fn, then unmounts it. */
+  async withRootfs<T>(c: Container, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    if (isRunning(c.state)) return fn(this.rootfsDir(c.id));
+    return this.#locked(c.id, async () => {
+      if (isRunning(c.state)) return fn(this.rootfsDir(c.id));
+      const dir = join(this.#o.execRoot, 'containers', c.id, 'rootfs');
+      await mkdir(dir, { recursive: true });
+      mountAll(await this.#o.snapshotter.mounts(c.snapshotKey), dir);
+      try {
+        return await fn(dir);
+      } finally {
+        this.#unmountRootfs(c.id);
+      }
+    });
+  }
+
+  /** The snapshotter, for changes and export. */
+  get snapshotter(): Snapshotter {
+    return this.#o.snapshotter;
   }
 
   #unmountRootfs(id: string): void {

@@ -1,0 +1,381 @@
+import { execFile } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { chmod, lchown, lstat, mkdir, readdir, readlink, rm, symlink, link, utimes } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import * as tar from 'tar-stream';
+import { conflict, invalidArgument, messageOf, notFound, type Logger } from '../lib/index.ts';
+import { changes as snapshotChanges, packTree, type Change } from '../snapshots/index.ts';
+import { relay } from './attach.ts';
+import { readLogs, type LogEntry } from './log-reader.ts';
+import type { ContainerService } from './service.ts';
+import { checkCanAttach, isRunning } from './state.ts';
+import type { Container } from './types.ts';
+
+const execFileP = promisify(execFile);
+
+export interface LogsOptions {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  since: number;
+  until: number;
+  tail: number;
+  signal: AbortSignal;
+}
+
+/** `docker logs`: the monitor's json-file log; following ends when the container stops. */
+export function containerLogs(svc: ContainerService, ref: string, o: LogsOptions): { tty: boolean; lines: AsyncIterable<LogEntry> } {
+  const c = svc.get(ref);
+  if (c.hostConfig.logConfig.type !== 'json-file' && c.hostConfig.logConfig.type !== '' && c.hostConfig.logConfig.type !== 'local') {
+    throw invalidArgument(`configured logging driver does not support reading`);
+  }
+  const running = isRunning(c.state) || c.state.status === 'restarting';
+  const stopped = o.follow && running ? svc.wait(c.id, 'not-running', o.signal).catch(() => undefined) : Promise.resolve();
+  return {
+    tty: c.config.tty,
+    lines: readLogs(c.logPath, {
+      stdout: o.stdout,
+      stderr: o.stderr,
+      since: o.since,
+      until: o.until,
+      tail: o.tail,
+      follow: o.follow && running,
+      stopped,
+      signal: o.signal,
+    }),
+  };
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  logs: boolean;
+  stream: boolean;
+  detachKeys?: string;
+}
+
+export function prepareAttach(svc: ContainerService, ref: string): { tty: boolean } {
+  const c = svc.get(ref);
+  checkCanAttach(c.state);
+  return { tty: c.config.tty };
+}
+
+function frame(stream: 1 | 2, payload: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([h, payload]);
+}
+
+/**
+ * Attach over a hijacked connection: the log replayed first when asked, then the live stdio of
+ * the task. A container that is not running yet is attached to as soon as its next task exists
+ * (before it starts, so no output is missed): this is how `docker run` attaches.
+ */
+export async function attachContainer(svc: ContainerService, ref: string, o: AttachOptions, conn: Duplex, log: Logger): Promise<void> {
+  const c = svc.get(ref);
+  const tty = c.config.tty;
+  if (o.logs) {
+    for await (const e of readLogs(c.logPath, { stdout: o.stdout, stderr: o.stderr })) {
+      if (conn.destroyed) return;
+      conn.write(tty ? e.line : frame(e.stream === 'stderr' ? 2 : 1, e.line));
+    }
+  }
+  if (!o.stream) {
+    conn.end();
+    return;
+  }
+  const relayOptions = {
+    tty,
+    stdin: o.stdin,
+    stdout: o.stdout,
+    stderr: o.stderr,
+    ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
+    closeStdinOnEnd: c.config.stdinOnce,
+  };
+  const serve = async () => {
+    const streams = await svc.tasks.attach(c.id, { stdin: o.stdin && c.config.openStdin });
+    const exited = svc.wait(c.id, 'next-exit').catch(() => undefined);
+    const how = await relay(conn, streams, { ...relayOptions, exited });
+    if (how === 'detached') svc.emit(c, 'detach');
+  };
+  svc.emit(c, 'attach');
+  if (isRunning(c.state)) {
+    try {
+      await serve();
+    } catch (err) {
+      log.warn('attach failed', { id: c.id, error: messageOf(err) });
+      conn.end();
+    }
+    return;
+  }
+  // Not running: attach when the next task exists, unless the client leaves first.
+  await new Promise<void>((resolve) => {
+    let relaying: Promise<void> | undefined;
+    const cancel = svc.beforeNextStart(c.id, async () => {
+      const streams = await svc.tasks.attach(c.id, { stdin: o.stdin && c.config.openStdin });
+      const exited = svc.wait(c.id, 'next-exit').catch(() => undefined);
+      relaying = relay(conn, streams, { ...relayOptions, exited }).then(() => resolve());
+    });
+    conn.once('close', () => {
+      cancel();
+      if (!relaying) resolve();
+    });
+    svc.wait(c.id, 'removed').then(
+      () => {
+        cancel();
+        if (!relaying) {
+          conn.end();
+          resolve();
+        }
+      },
+      () => undefined,
+    );
+  });
+}
+
+/** `docker top`: the host's `ps` output narrowed to the container's processes. */
+export async function top(svc: ContainerService, ref: string, psArgs = '-ef'): Promise<{ titles: string[]; processes: string[][] }> {
+  const c = svc.get(ref);
+  if (!isRunning(c.state)) throw conflict(`container ${c.id} is not running`);
+  const pids = new Set(await svc.tasks.ps(c.id));
+  const args = psArgs.split(/\s+/).filter(Boolean);
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileP('ps', args, { maxBuffer: 64 * 1024 * 1024 }));
+  } catch (err) {
+    throw invalidArgument(`ps: ${messageOf(err)}`);
+  }
+  const lines = stdout.split('\n').filter((l) => l.trim());
+  const header = lines[0]?.trim().split(/\s+/) ?? [];
+  const pidCol = header.indexOf('PID');
+  if (pidCol < 0) throw invalidArgument(`Couldn't find PID field in ps output`);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (!pids.has(Number(fields[pidCol]))) continue;
+    // The last column (the command) keeps its spaces.
+    const head = fields.slice(0, header.length - 1);
+    head.push(fields.slice(header.length - 1).join(' '));
+    processes.push(head);
+  }
+  return { titles: header, processes };
+}
+
+/** `docker diff`: the container layer's changes over its image. */
+export async function containerChanges(svc: ContainerService, ref: string): Promise<Change[]> {
+  const c = svc.get(ref);
+  const mounts = await svc.snapshotter.mounts(c.snapshotKey);
+  const upper = await svc.snapshotter.layerDir(c.snapshotKey);
+  const lowerOnly = mounts
+    .filter((m) => m.type === 'overlay')
+    .map((m) => ({ ...m, options: m.options.filter((o) => o.startsWith('lowerdir=')) }))
+    .filter((m) => m.options.length > 0);
+  return snapshotChanges(lowerOnly, upper);
+}
+
+/** `docker export`: a tar of the container's whole filesystem. */
+export async function exportContainer(svc: ContainerService, ref: string, out: Writable, signal: AbortSignal): Promise<void> {
+  const c = svc.get(ref);
+  await svc.withRootfs(c, async (rootfs) => {
+    await pipeline(packTree(rootfs, { signal, xattrs: false }), out, { end: true });
+  });
+  svc.emit(c, 'export');
+}
+
+// ---------------------------------------------------------------- archive (docker cp)
+
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** Go's os.FileMode bits, which docker's path stat carries. */
+export function goFileMode(st: Stats): number {
+  let mode = st.mode & 0o777;
+  if (st.mode & 0o4000) mode += 2 ** 23;
+  if (st.mode & 0o2000) mode += 2 ** 22;
+  if (st.mode & 0o1000) mode += 2 ** 20;
+  if (st.isDirectory()) mode += 2 ** 31;
+  else if (st.isSymbolicLink()) mode += 2 ** 27;
+  else if (st.isFIFO()) mode += 2 ** 25;
+  else if (st.isSocket()) mode += 2 ** 24;
+  else if (st.isCharacterDevice()) mode += 2 ** 26 + 2 ** 21;
+  else if (st.isBlockDevice()) mode += 2 ** 26;
+  return mode;
+}
+
+/**
+ * Resolves `path` inside `root` as if root were `/`: symlinks in the directory part are
+ * followed within the root (never out of it); the last component is not followed.
+ */
+export async function resolveInRoot(root: string, path: string): Promise<string> {
+  const parts = posix.normalize('/' + path).split('/').filter(Boolean);
+  const resolved: string[] = [];
+  let hops = 0;
+  while (parts.length) {
+    const name = parts.shift()!;
+    if (name === '..') {
+      resolved.pop();
+      continue;
+    }
+    if (name === '.') continue;
+    const here = join(root, ...resolved, name);
+    if (parts.length === 0) {
+      resolved.push(name);
+      break;
+    }
+    const st = await lstat(here).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      if (++hops > 255) throw invalidArgument(`too many symlinks in "${path}"`);
+      const target = await readlink(here);
+      if (target.startsWith('/')) resolved.length = 0;
+      parts.unshift(...target.split('/').filter(Boolean));
+      continue;
+    }
+    resolved.push(name);
+  }
+  return join(root, ...resolved);
+}
+
+async function statIn(rootfs: string, path: string): Promise<{ host: string; stat: PathStat; st: Stats }> {
+  const host = await resolveInRoot(rootfs, path);
+  const st = await lstat(host).catch(() => undefined);
+  if (!st) throw notFound(`Could not find the file ${path} in container`);
+  const linkTarget = st.isSymbolicLink() ? await readlink(host) : '';
+  const name = path === '/' ? '/' : basename(posix.normalize(path).replace(/\/+$/, '')) || '/';
+  return { host, st, stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget } };
+}
+
+export async function statPath(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
+  const c = svc.get(ref);
+  return svc.withRootfs(c, async (rootfs) => (await statIn(rootfs, path)).stat);
+}
+
+/** Packs `host` into `pack` under the name `name` (recursively for directories). */
+async function addTree(pack: tar.Pack, host: string, name: string): Promise<void> {
+  const st = await lstat(host);
+  const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+  if (st.isDirectory()) {
+    pack.entry({ ...base, type: 'directory', name: name.endsWith('/') ? name : name + '/' });
+    for (const child of (await readdir(host)).sort()) await addTree(pack, join(host, child), `${name.replace(/\/$/, '')}/${child}`);
+  } else if (st.isSymbolicLink()) {
+    pack.entry({ ...base, type: 'symlink', linkname: await readlink(host) });
+  } else if (st.isFile()) {
+    const entry = pack.entry({ ...base, type: 'file', size: st.size });
+    await pipeline(createReadStream(host), entry);
+  } else if (st.isFIFO()) {
+    pack.entry({ ...base, type: 'fifo' });
+  }
+}
+
+export async function getArchive(
+  svc: ContainerService,
+  ref: string,
+  path: string,
+): Promise<{ stat: PathStat; write: (out: Writable) => Promise<void> }> {
+  const c = svc.get(ref);
+  const stat = await svc.withRootfs(c, async (rootfs) => (await statIn(rootfs, path)).stat);
+  return {
+    stat,
+    write: (out) =>
+      svc.withRootfs(c, async (rootfs) => {
+        const { host } = await statIn(rootfs, path);
+        const pack = tar.pack();
+        const done = pipeline(pack, out);
+        // "dir/." copies the directory's contents: entries are named relative to it.
+        const contentsOnly = /\/\.$/.test(path);
+        if (contentsOnly) {
+          for (const child of (await readdir(host)).sort()) await addTree(pack, join(host, child), child);
+        } else {
+          await addTree(pack, host, stat.name === '/' ? '.' : stat.name);
+        }
+        pack.finalize();
+        await done;
+        svc.emit(c, 'archive-path', { path });
+      }),
+  };
+}
+
+/** Extracts a tar into directory `path` of the container (docker cp into a container). */
+export async function putArchive(
+  svc: ContainerService,
+  ref: string,
+  path: string,
+  input: Readable,
+  options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+): Promise<void> {
+  const c = svc.get(ref);
+  if (c.hostConfig.readonlyRootfs) throw invalidArgument('container rootfs is marked read-only');
+  await svc.withRootfs(c, async (rootfs) => {
+    const dest = await resolveInRoot(rootfs, path);
+    const st = await lstat(dest).catch(() => undefined);
+    if (!st) throw notFound(`Could not find the file ${path} in container ${c.name}`);
+    if (!st.isDirectory()) throw invalidArgument('extraction point is not a directory');
+    const extract = tar.extract();
+    const done = new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, stream, next) => {
+        void (async () => {
+          const name = posix.normalize(header.name).replace(/^(\.\.(\/|$))+/, '').replace(/^\/+/, '');
+          if (name === '' || name === '.' || name.split('/').includes('..')) {
+            stream.resume();
+            return;
+          }
+          const target = join(dest, name);
+          await mkdir(dirname(target), { recursive: true });
+          const existing = await lstat(target).catch(() => undefined);
+          const mode = (header.mode ?? 0o644) & 0o7777;
+          if (header.type === 'directory') {
+            if (existing && !existing.isDirectory()) {
+              if (options.noOverwriteDirNonDir) throw invalidArgument(`cannot overwrite non-directory "${name}" with directory`);
+              await rm(target, { force: true });
+            }
+            await mkdir(target, { recursive: true });
+            await chmod(target, mode);
+            stream.resume();
+          } else {
+            if (existing?.isDirectory()) {
+              if (options.noOverwriteDirNonDir) throw invalidArgument(`cannot overwrite directory "${name}" with non-directory`);
+              await rm(target, { recursive: true, force: true });
+            } else if (existing) await rm(target, { force: true });
+            if (header.type === 'symlink') {
+              await symlink(header.linkname ?? '', target);
+              stream.resume();
+            } else if (header.type === 'link') {
+              const from = join(dest, posix.normalize(header.linkname ?? '').replace(/^\/+/, ''));
+              await link(from, target);
+              stream.resume();
+            } else if (header.type === 'file' || header.type === 'contiguous-file') {
+              await pipeline(stream, createWriteStream(target, { mode }));
+              await chmod(target, mode);
+            } else {
+              stream.resume();
+              return;
+            }
+          }
+          await lchown(target, header.uid ?? 0, header.gid ?? 0).catch(() => undefined);
+          if (header.type !== 'symlink' && header.mtime) await utimes(target, header.mtime, header.mtime).catch(() => undefined);
+        })().then(
+          () => next(),
+          (err: unknown) => {
+            stream.resume();
+            extract.destroy(err as Error);
+          },
+        );
+      });
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+    });
+    input.pipe(extract);
+    await done;
+  });
+  svc.emit(c, 'extract-to-dir', { path });
+}
