@@ -36,15 +36,13 @@ export function sendEmpty(ctx: RequestContext, status: number, headers: Record<s
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let over = false;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
+    if (size > limit) over = true; // keep draining so the connection stays usable
+    else chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return over ? undefined : Buffer.concat(chunks);
 }
 
 /** Parses the `n` and `last` pagination parameters. */

@@ -159,7 +159,11 @@ export class RegistryServer {
       e = code === 'not-found' ? registryError('NAME_UNKNOWN', messageOf(err)) : registryError('UNKNOWN', messageOf(err));
     }
     if (e.status >= 500) this.logger.warn('request error', { method: req.method, url: req.url, code: e.ociCode });
-    if (!req.complete) req.resume();
+    if (!req.complete) {
+      // The body was not read: close the connection after answering rather than drain it.
+      res.setHeader('Connection', 'close');
+      req.resume();
+    }
     if (res.headersSent) {
       res.destroy();
       return;
