@@ -16,6 +16,7 @@ import {
   errorCode,
   invalidArgument,
   isNotFound,
+  messageOf,
   notFound,
   nullLogger,
   unavailable,
@@ -121,7 +122,9 @@ export class Runtime {
     try {
       text = readFileSync(configPath, 'utf8');
     } catch (err) {
-      throw wrap(err, `${verb} ${JSON.stringify(id)}: read ${JSON.stringify(configPath)}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : messageOf(err);
+      throw berthError(errorCode(err), `${verb} ${JSON.stringify(id)}: read ${JSON.stringify(configPath)}: ${why}`);
     }
     let json: unknown;
     try {
