@@ -56,6 +56,7 @@ export interface ContainerConfig {
   StopSignal?: string;
   StopTimeout?: number;
   Shell?: string[];
+  MacAddress?: string;
 }
 
 export interface RestartPolicy {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { EngineClient, Hijacked } from './engine-client.ts';
+import { readAll, type EngineClient, type Hijacked } from './engine-client.ts';
 import type {
   ContainerChange,
   ContainerCreateRequest,
@@ -84,6 +84,20 @@ export class ContainersApi {
   /** Starts waiting; resolves when the condition is met. Send it before start for `next-exit`. */
   wait(id: string, condition?: 'not-running' | 'next-exit' | 'removed'): Promise<ContainerWaitResponse> {
     return this.client.json('POST', `/containers/${enc(id)}/wait`, { query: { condition } });
+  }
+
+  /**
+   * Registers a wait and resolves once the daemon has answered with headers (so a start sent
+   * afterwards cannot race past it); `result` resolves when the condition is met.
+   */
+  async waitRegistered(id: string, condition?: 'not-running' | 'next-exit' | 'removed'): Promise<{ result: Promise<ContainerWaitResponse> }> {
+    const res = await this.client.request('POST', `/containers/${enc(id)}/wait`, { query: { condition } });
+    const result = readAll(res).then((b) => {
+      const text = b.toString('utf8').trim();
+      const parsed = (text ? JSON.parse(text) : { StatusCode: -1 }) as ContainerWaitResponse & { message?: string };
+      return parsed;
+    });
+    return { result };
   }
 
   attach(

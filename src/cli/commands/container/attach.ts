@@ -1,0 +1,58 @@
+import { StatusError, type Command } from '../../context.ts';
+import { StreamPump } from '../streams.ts';
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] CONTAINER',
+    description: 'Attach local standard input, output, and error streams to a running container',
+    minArgs: 1,
+    maxArgs: 1,
+    flags: [
+      { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
+      { name: 'no-stdin', kind: 'bool', description: 'Do not attach STDIN' },
+      { name: 'sig-proxy', kind: 'bool', default: true, description: 'Proxy all received signals to the process' },
+    ],
+  },
+  async run(ctx, args, flags) {
+    const engine = ctx.engine();
+    const info = await engine.containers.inspect(args[0] as string);
+    if (!info.State.Running) throw new StatusError('You cannot attach to a stopped container, start it first', 1);
+    if (info.State.Paused) throw new StatusError('You cannot attach to a paused container, unpause it first', 1);
+    const tty = Boolean(info.Config.Tty);
+    const stdin = !flags.bool('no-stdin') && Boolean(info.Config.OpenStdin);
+    if (tty && stdin && !ctx.stdin.isTTY) throw new StatusError('the input device is not a TTY', 1);
+    const detachKeys = flags.string('detach-keys');
+    const hijacked = await engine.containers.attach(info.Id, {
+      stream: true,
+      stdin,
+      stdout: true,
+      stderr: true,
+      ...(detachKeys ? { detachKeys } : {}),
+    });
+    const pump = new StreamPump(ctx, hijacked, {
+      tty,
+      stdin,
+      detachKeys: detachKeys ?? 'ctrl-p,ctrl-q',
+      resize: (h, w) => engine.containers.resize(info.Id, h, w),
+    });
+    const output = pump.output();
+    pump.startInput();
+    pump.startResize();
+    const handlers: [NodeJS.Signals, () => void][] = [];
+    if (flags.bool('sig-proxy') && !tty) {
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]) {
+        const h = () => void engine.containers.kill(info.Id, sig).catch(() => {});
+        process.on(sig, h);
+        handlers.push([sig, h]);
+      }
+    }
+    try {
+      await output;
+    } finally {
+      for (const [s, h] of handlers) process.off(s, h);
+    }
+    if (pump.detached) return 0;
+    const after = await engine.containers.inspect(info.Id).catch(() => undefined);
+    return after && !after.State.Running ? after.State.ExitCode : 0;
+  },
+};

@@ -1,0 +1,84 @@
+import { StatusError, type Command } from '../../context.ts';
+import { parseEnvFile, parseEnvList } from '../../opts/container-options.ts';
+import { StreamPump } from '../streams.ts';
+import { readFileSync } from 'node:fs';
+import { isDaemonError } from '../../../client/index.ts';
+import { startFailureStatus } from './run.ts';
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] CONTAINER COMMAND [ARG...]',
+    description: 'Execute a command in a running container',
+    minArgs: 2,
+    interspersed: false,
+    flags: [
+      { name: 'detach', short: 'd', kind: 'bool', description: 'Detached mode: run command in the background' },
+      { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
+      { name: 'env', short: 'e', kind: 'list', description: 'Set environment variables' },
+      { name: 'env-file', kind: 'list', description: 'Read in a file of environment variables' },
+      { name: 'interactive', short: 'i', kind: 'bool', description: 'Keep STDIN open even if not attached' },
+      { name: 'privileged', kind: 'bool', description: 'Give extended privileges to the command' },
+      { name: 'tty', short: 't', kind: 'bool', description: 'Allocate a pseudo-TTY' },
+      { name: 'user', short: 'u', kind: 'string', description: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
+      { name: 'workdir', short: 'w', kind: 'string', description: 'Working directory inside the container' },
+    ],
+  },
+  async run(ctx, args, flags) {
+    const [container, ...cmd] = args as [string, ...string[]];
+    const engine = ctx.engine();
+    const detach = flags.bool('detach');
+    const tty = flags.bool('tty');
+    const stdin = flags.bool('interactive') && !detach;
+    if (tty && stdin && !ctx.stdin.isTTY) throw new StatusError('the input device is not a TTY', 1);
+    const env = [
+      ...flags.list('env-file').flatMap((p) => parseEnvFile(readFileSync(p, 'utf8'), p, ctx.env)),
+      ...parseEnvList(flags.list('env'), ctx.env),
+    ];
+    const user = flags.string('user');
+    const workdir = flags.string('workdir');
+    const detachKeys = flags.string('detach-keys');
+    const out = ctx.stdout;
+    const { Id: execId } = await engine.exec.create(container, {
+      Cmd: cmd,
+      Tty: tty,
+      AttachStdin: stdin,
+      AttachStdout: !detach,
+      AttachStderr: !detach,
+      Privileged: flags.bool('privileged'),
+      ...(env.length ? { Env: env } : {}),
+      ...(user ? { User: user } : {}),
+      ...(workdir ? { WorkingDir: workdir } : {}),
+      ...(detachKeys ? { DetachKeys: detachKeys } : {}),
+      ...(tty && out.isTTY && out.rows && out.columns ? { ConsoleSize: [out.rows, out.columns] as [number, number] } : {}),
+    });
+    if (detach) {
+      await engine.exec.startDetached(execId, { tty });
+      return 0;
+    }
+    let hijacked;
+    try {
+      hijacked = await engine.exec.startAttached(execId, { tty });
+    } catch (err) {
+      if (isDaemonError(err)) throw new StatusError(`Error response from daemon: ${err.message}`, startFailureStatus(err.message));
+      throw err;
+    }
+    const pump = new StreamPump(ctx, hijacked, {
+      tty,
+      stdin,
+      detachKeys: detachKeys ?? 'ctrl-p,ctrl-q',
+      resize: (h, w) => engine.exec.resize(execId, h, w),
+    });
+    const output = pump.output();
+    pump.startInput();
+    pump.startResize();
+    await output;
+    if (pump.detached) return 0;
+    // The exit code lands shortly after the stream closes.
+    for (let i = 0; i < 100; i++) {
+      const info = await engine.exec.inspect(execId);
+      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,20 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { StatusError, type Command } from '../../context.ts';
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] CONTAINER',
+    description: "Export a container's filesystem as a tar archive",
+    minArgs: 1,
+    maxArgs: 1,
+    flags: [{ name: 'output', short: 'o', kind: 'string', description: 'Write to a file, instead of STDOUT' }],
+  },
+  async run(ctx, args, flags) {
+    const output = flags.string('output');
+    if (!output && ctx.stdout.isTTY) throw new StatusError('Error: cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
+    const res = await ctx.engine().containers.export(args[0] as string);
+    await pipeline(res, output ? createWriteStream(output) : ctx.stdout, { end: Boolean(output) });
+    return 0;
+  },
+};

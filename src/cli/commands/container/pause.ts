@@ -1,0 +1,9 @@
+import type { Command } from '../../context.ts';
+import { forEachTarget } from '../shared.ts';
+
+export const command: Command = {
+  spec: { usage: 'CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', minArgs: 1, flags: [] },
+  async run(ctx, args) {
+    return forEachTarget(ctx, args, (id) => ctx.engine().containers.pause(id));
+  },
+};

@@ -1,0 +1,38 @@
+import type { Command } from '../../context.ts';
+import { formatRows } from '../../format/formatter.ts';
+import { ellipsis, humanSize, shortId, timeAgo } from '../../format/humanize.ts';
+import { goTime } from '../../format/container-rows.ts';
+import { formatFlag } from '../shared.ts';
+
+const headers = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] IMAGE',
+    description: 'Show the history of an image',
+    minArgs: 1,
+    maxArgs: 1,
+    flags: [
+      formatFlag,
+      { name: 'human', short: 'H', kind: 'bool', default: true, description: 'Print sizes and dates in human readable format' },
+      { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+    ],
+  },
+  async run(ctx, args, flags) {
+    const items = await ctx.engine().images.history(args[0] as string);
+    const trunc = !flags.bool('no-trunc');
+    const human = flags.bool('human');
+    const rows = items.map((h) => ({
+      Comment: h.Comment ?? '',
+      CreatedAt: human ? goTime(h.Created) : new Date(h.Created * 1000).toISOString(),
+      CreatedBy: trunc ? ellipsis((h.CreatedBy ?? '').replace(/\t/g, ' '), 45) : h.CreatedBy ?? '',
+      CreatedSince: human ? timeAgo(h.Created) : new Date(h.Created * 1000).toISOString(),
+      ID: h.Id === '<missing>' ? '<missing>' : trunc ? shortId(h.Id) : h.Id,
+      Size: human ? humanSize(h.Size) : String(h.Size),
+    }));
+    const format = flags.bool('quiet') ? '{{.ID}}' : flags.string('format') || 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+    ctx.out(formatRows(format, rows, headers));
+    return 0;
+  },
+};

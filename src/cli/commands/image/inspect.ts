@@ -1,0 +1,12 @@
+import type { Command } from '../../context.ts';
+import { inspectObjects } from '../inspect-objects.ts';
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] IMAGE [IMAGE...]',
+    description: 'Display detailed information on one or more images',
+    minArgs: 1,
+    flags: [{ name: 'format', short: 'f', kind: 'string', description: "Format output using a custom template: 'json' or a Go template" }],
+  },
+  run: (ctx, args, flags) => inspectObjects(ctx, args, { types: ['image'], format: flags.string('format') }),
+};

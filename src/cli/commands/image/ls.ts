@@ -1,0 +1,39 @@
+import { toFilters } from '../../../client/index.ts';
+import type { Command } from '../../context.ts';
+import { formatRows } from '../../format/formatter.ts';
+import { defaultImageFormat, imageHeaders, imageRows } from '../../format/image-rows.ts';
+import { filterFlag, formatFlag } from '../shared.ts';
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] [REPOSITORY[:TAG]]',
+    description: 'List images',
+    maxArgs: 1,
+    flags: [
+      { name: 'all', short: 'a', kind: 'bool', description: 'Show all images (default hides intermediate images)' },
+      { name: 'digests', kind: 'bool', description: 'Show digests' },
+      filterFlag,
+      formatFlag,
+      { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+    ],
+  },
+  async run(ctx, args, flags) {
+    const filterArgs = flags.list('filter');
+    if (args[0]) filterArgs.push(`reference=${args[0]}`);
+    const filters = toFilters(filterArgs);
+    const images = await ctx.engine().images.list({ all: flags.bool('all'), digests: flags.bool('digests'), ...(filters ? { filters } : {}) });
+    const rows = imageRows(images, { trunc: !flags.bool('no-trunc') });
+    if (flags.bool('quiet')) {
+      const seen = new Set<string>();
+      for (const r of rows) {
+        const id = r.ID as string;
+        if (!seen.has(id)) ctx.out(id + '\n');
+        seen.add(id);
+      }
+      return 0;
+    }
+    ctx.out(formatRows(flags.string('format') || defaultImageFormat(flags.bool('digests')), rows, imageHeaders));
+    return 0;
+  },
+};

@@ -1,0 +1,78 @@
+import { isDaemonError } from '../../client/index.ts';
+import { messageOf } from '../../lib/index.ts';
+import type { CliContext } from '../context.ts';
+import type { FlagSpec } from '../parse/flags.ts';
+
+/**
+ * Runs `fn` for each target, as docker's multi-target commands do: prints the target on success
+ * (unless `quiet`), one error line per failure, and returns 1 if any failed.
+ */
+export async function forEachTarget(
+  ctx: CliContext,
+  targets: readonly string[],
+  fn: (target: string) => Promise<string | void>,
+  options: { quiet?: boolean } = {},
+): Promise<number> {
+  let failed = false;
+  for (const t of targets) {
+    try {
+      const shown = await fn(t);
+      if (!options.quiet) ctx.out(`${shown ?? t}\n`);
+    } catch (err) {
+      failed = true;
+      ctx.err(errorLine(err) + '\n');
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** The line docker prints for an error: daemon errors get "Error response from daemon: ". */
+export function errorLine(err: unknown): string {
+  return isDaemonError(err) ? `Error response from daemon: ${err.message}` : `Error: ${messageOf(err)}`;
+}
+
+export const formatFlag: FlagSpec = {
+  name: 'format',
+  kind: 'string',
+  description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go template",
+};
+
+export const filterFlag: FlagSpec = { name: 'filter', short: 'f', kind: 'list', description: 'Provide filter values (e.g. "dangling=true")' };
+
+/** Pretty JSON as docker's inspect prints it (4-space indent). */
+export function indentJson(value: unknown): string {
+  return JSON.stringify(value, null, 4);
+}
+
+/** Reads a line from stdin for confirmation prompts (prune). */
+export async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  ctx.out(`${question} [y/N] `);
+  const line = await readLine(ctx);
+  return /^y(es)?$/i.test(line.trim());
+}
+
+async function readLine(ctx: CliContext): Promise<string> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const onData = (d: Buffer | string) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        done();
+        resolve(buf.slice(0, nl));
+      }
+    };
+    const onEnd = () => {
+      done();
+      resolve(buf);
+    };
+    const done = () => {
+      ctx.stdin.off('data', onData);
+      ctx.stdin.off('end', onEnd);
+      ctx.stdin.pause();
+    };
+    ctx.stdin.on('data', onData);
+    ctx.stdin.on('end', onEnd);
+    ctx.stdin.resume();
+  });
+}

@@ -1,0 +1,38 @@
+import type { Command } from '../../context.ts';
+import { UsageError } from '../../parse/flags.ts';
+
+function toMap(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    out[i < 0 ? v : v.slice(0, i)] = i < 0 ? '' : v.slice(i + 1);
+  }
+  return out;
+}
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] [VOLUME]',
+    description: 'Create a volume',
+    maxArgs: 1,
+    flags: [
+      { name: 'driver', short: 'd', kind: 'string', default: 'local', description: 'Specify volume driver name' },
+      { name: 'label', kind: 'list', description: 'Set metadata for a volume' },
+      { name: 'name', kind: 'string', description: 'Specify volume name', hidden: true },
+      { name: 'opt', short: 'o', kind: 'list', valueName: 'map', description: 'Set driver specific options' },
+    ],
+  },
+  async run(ctx, args, flags) {
+    const flagName = flags.string('name');
+    if (flagName && args[0] && flagName !== args[0]) throw new UsageError(`conflicting options: cannot specify a volume-name through both --name and as a positional arg`);
+    const name = args[0] ?? flagName;
+    const v = await ctx.engine().volumes.create({
+      ...(name ? { Name: name } : {}),
+      Driver: flags.string('driver') ?? 'local',
+      DriverOpts: toMap(flags.list('opt')),
+      Labels: toMap(flags.list('label')),
+    });
+    ctx.out(v.Name + '\n');
+    return 0;
+  },
+};
