@@ -43,3 +43,27 @@ export {
 } from './platforms.ts';
 export type { PlatformSpec } from './platforms.ts';
 export { chainId, chainIds, checkDiffIds, diffIds } from './rootfs.ts';
+export type {
+  ImageDeleteItem,
+  ImageDiskUsage,
+  ImageHistoryItem,
+  ImageInspect,
+  ImageInspectConfig,
+  ImagePruneReport,
+  ImageSummary,
+} from './docker-types.ts';
+export { ImageStore, danglingName, danglingPrefix, isDanglingName } from './image-store.ts';
+export type { ImageRecord, NewImageRecord } from './image-store.ts';
+export { LeaseManager } from './leases.ts';
+export type { CreateLeaseOptions, Lease, LeaseResource, LeaseResourceType, LeasedResources } from './leases.ts';
+export { ImageService } from './image-service.ts';
+export type {
+  ImageServiceOptions,
+  ImageUse,
+  ListImagesOptions,
+  PruneImagesOptions,
+  RemoveImageOptions,
+  ResolvedImage,
+} from './image-service.ts';
+export { GarbageCollector } from './gc.ts';
+export type { GarbageCollectorOptions, GcResult, GcRoots, GcSnapshotter } from './gc.ts';
