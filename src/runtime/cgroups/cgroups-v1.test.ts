@@ -95,12 +95,16 @@ test('CgroupV1Manager applies, limits, freezes, reports and removes a real cgrou
 
   mgr.freeze(true);
   assert.equal(mgr.freezerState(), 'FROZEN');
+  assert.equal(mgr.isFrozen(), true);
   assert.equal(procState(pid), 'D', 'a frozen task sleeps uninterruptibly');
   mgr.freeze(false);
   assert.equal(mgr.freezerState(), 'THAWED');
   assert.equal(procState(pid), 'S');
 
   assert.deepEqual(mgr.pids(), [pid]);
+  assert.equal(mgr.oomKilled(), false);
+  assert.equal(mgr.dirs()['systemd'], mgr.paths['name=systemd']);
+  assert.equal(mgr.dirs()['memory'], mem);
   const stats = mgr.stats();
   assert.equal(stats.pids?.current, 1);
   assert.equal(stats.pids?.limit, undefined, 'pids.max is max');

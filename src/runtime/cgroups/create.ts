@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/index.ts';
-import type { CgroupManager } from './manager.ts';
+import type { ContainerCgroupManager } from './manager.ts';
 import { detectCgroupMode } from './paths.ts';
 import type { CgroupMode } from './paths.ts';
 import { CgroupV1Manager } from './v1.ts';
@@ -20,7 +20,7 @@ export interface CreateCgroupManagerOptions {
  * The manager for this host: v1 when /sys/fs/cgroup is a tmpfs of v1 hierarchies (legacy or
  * hybrid), v2 when it is the unified cgroup2 mount.
  */
-export function createCgroupManager(cgroupsPath: string | undefined, options: CreateCgroupManagerOptions = {}): CgroupManager {
+export function createCgroupManager(cgroupsPath: string | undefined, options: CreateCgroupManagerOptions = {}): ContainerCgroupManager {
   const mode = options.mode ?? detectCgroupMode(options.root ?? '/sys/fs/cgroup');
   const common = {
     ...(options.id !== undefined ? { id: options.id } : {}),

@@ -1,4 +1,4 @@
-export type { CgroupManager, CgroupStats, MemoryStats, CpuStats, PidsStats, BlkioStats, BlkioEntry } from './manager.ts';
+export type { CgroupManager, ContainerCgroupManager, CgroupStats, MemoryStats, CpuStats, PidsStats, BlkioStats, BlkioEntry } from './manager.ts';
 export { CgroupV1Manager, deviceRuleLine } from './v1.ts';
 export type { CgroupV1Options } from './v1.ts';
 export { CgroupV2Manager, sharesToWeight, blkioWeightToIoWeight, swapToV2, defaultV2Root } from './v2.ts';

@@ -20,6 +20,19 @@ export interface CgroupManager {
   pids(): number[];
 }
 
+/**
+ * What the runtime verbs read besides the six methods: pause state for `state`, the OOM flag for
+ * the exit status, and the host directories to show at a "cgroup" mount in the container.
+ */
+export interface ContainerCgroupManager extends CgroupManager {
+  /** True when the freezer (v1 freezer.state, v2 cgroup.events) says frozen. */
+  isFrozen(): boolean;
+  /** True when the memory controller counted at least one OOM kill in this cgroup. */
+  oomKilled(): boolean;
+  /** Host directory per hierarchy: v1 controller name ("memory", "systemd"...) → dir; v2 { unified: dir }. */
+  dirs(): Record<string, string>;
+}
+
 export interface MemoryStats {
   /** Bytes in use (v1 memory.usage_in_bytes, v2 memory.current). */
   usage: number;

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { failedPrecondition, invalidArgument, nullLogger, unavailable, wrap } from '../../lib/index.ts';
 import type { Logger } from '../../lib/index.ts';
 import type { LinuxDeviceCgroup, LinuxResources } from '../spec/index.ts';
-import type { BlkioEntry, CgroupManager, CgroupStats } from './manager.ts';
+import type { BlkioEntry, CgroupStats, ContainerCgroupManager } from './manager.ts';
 import {
   collectPids, hasFile, killAll, optional, parseKeyValues, readCgroupFile, readNumber, readOptional, removeCgroupDir,
   waitUntil, writeCgroupFile,
@@ -32,7 +32,7 @@ const NS_PER_TICK = 10_000_000;
  * cpuset, pids, blkio, freezer, devices, hugetlb, net_cls, net_prio, name=systemd...), all at
  * the same cgroup path.
  */
-export class CgroupV1Manager implements CgroupManager {
+export class CgroupV1Manager implements ContainerCgroupManager {
   /** controller → the container's directory in that hierarchy. */
   readonly paths: Readonly<Record<string, string>>;
   private readonly mounts: Readonly<Record<string, string>>;
@@ -54,7 +54,7 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   /** The directories to create, one per hierarchy (co-mounted controllers share one). */
-  private dirs(): string[] {
+  private uniqueDirs(): string[] {
     return [...new Set(Object.values(this.paths))];
   }
 
@@ -65,7 +65,7 @@ export class CgroupV1Manager implements CgroupManager {
   apply(pid: number): void {
     if (!Number.isInteger(pid) || pid <= 0) throw invalidArgument(`cgroup apply: invalid pid ${pid}`);
     for (const [ctrl, dir] of Object.entries(this.paths)) this.create(ctrl, dir);
-    for (const dir of this.dirs()) writeCgroupFile(dir, 'cgroup.procs', String(pid));
+    for (const dir of this.uniqueDirs()) writeCgroupFile(dir, 'cgroup.procs', String(pid));
   }
 
   private create(ctrl: string, dir: string): void {
@@ -251,6 +251,21 @@ export class CgroupV1Manager implements CgroupManager {
     return dir ? readOptional(dir, 'freezer.state')?.trim() : undefined;
   }
 
+  isFrozen(): boolean {
+    return this.freezerState() === 'FROZEN';
+  }
+
+  oomKilled(): boolean {
+    const mem = this.dir('memory');
+    return mem !== undefined && (parseKeyValues(readOptional(mem, 'memory.oom_control'))['oom_kill'] ?? 0) > 0;
+  }
+
+  dirs(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [ctrl, dir] of Object.entries(this.paths)) out[ctrl.replace(/^name=/, '')] = dir;
+    return out;
+  }
+
   stats(): CgroupStats {
     const out: CgroupStats = {};
     const mem = this.dir('memory');
@@ -335,7 +350,7 @@ export class CgroupV1Manager implements CgroupManager {
       }, this.timeoutMs);
       if (!gone) throw unavailable(`remove cgroup: processes ${pids.join(', ')} still running`);
     }
-    for (const dir of this.dirs()) removeCgroupDir(dir);
+    for (const dir of this.uniqueDirs()) removeCgroupDir(dir);
   }
 }
 

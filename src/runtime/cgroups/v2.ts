@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { errorCode, failedPrecondition, invalidArgument, nullLogger, unavailable, wrap } from '../../lib/index.ts';
 import type { Logger } from '../../lib/index.ts';
 import type { LinuxResources } from '../spec/index.ts';
-import type { BlkioEntry, CgroupManager, CgroupStats } from './manager.ts';
+import type { BlkioEntry, CgroupStats, ContainerCgroupManager } from './manager.ts';
 import {
   collectPids, hasFile, killAll, optional, parseKeyValues, readCgroupFile, readNumber, readOptional, removeCgroupDir,
   waitUntil, writeCgroupFile,
@@ -57,7 +57,7 @@ export function defaultV2Root(): string {
 }
 
 /** cgroup v2 (unified): one directory; controllers enabled down the tree via cgroup.subtree_control. */
-export class CgroupV2Manager implements CgroupManager {
+export class CgroupV2Manager implements ContainerCgroupManager {
   /** The container's cgroup directory. */
   readonly path: string;
   readonly root: string;
@@ -206,6 +206,14 @@ export class CgroupV2Manager implements CgroupManager {
   /** Whether the cgroup is frozen (cgroup.events "frozen 1"). */
   isFrozen(): boolean {
     return parseKeyValues(readOptional(this.path, 'cgroup.events'))['frozen'] === 1;
+  }
+
+  oomKilled(): boolean {
+    return (parseKeyValues(readOptional(this.path, 'memory.events'))['oom_kill'] ?? 0) > 0;
+  }
+
+  dirs(): Record<string, string> {
+    return { unified: this.path };
   }
 
   stats(): CgroupStats {
