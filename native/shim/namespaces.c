@@ -30,6 +30,8 @@ static int ns_flag(const char *name) {
   return 0;
 }
 
+int cgroup_ns_fd = -1;
+
 static void die(int sync, struct shim_error *err) {
   msg_sendf(sync, "error %s", err->msg);
   _exit(1);
@@ -44,9 +46,13 @@ static int join_ns(const struct plan *p, struct shim_error *err) {
     if (strcmp(r->f[0], "ns") != 0 || r->n < 3 || r->f[2][0] == '\0') continue;
     int flag = ns_flag(r->f[1]);
     if (!flag) return fail(err, 0, "unknown namespace type \"%s\"", r->f[1]);
-    if (flag == CLONE_NEWCGROUP) continue;
     int fd = open(r->f[2], O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(err, errno, "open %s namespace \"%s\"", r->f[1], r->f[2]);
+    if (flag == CLONE_NEWCGROUP) {
+      /* joined by stage 2 after cgroup placement */
+      cgroup_ns_fd = fd;
+      continue;
+    }
     fds[n] = fd;
     flags[n++] = flag;
   }

@@ -274,12 +274,11 @@ void stage2(const struct plan *p, int sync, struct stdio_fds *io) {
         die(sync, &err);
       }
     } else {
-      int fd = open(r->f[2], O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, CLONE_NEWCGROUP) < 0) {
-        fail(&err, errno, "join cgroup namespace \"%s\"", r->f[2]);
+      if (cgroup_ns_fd < 0 || setns(cgroup_ns_fd, CLONE_NEWCGROUP) < 0) {
+        fail(&err, cgroup_ns_fd < 0 ? EBADF : errno, "join cgroup namespace \"%s\"", r->f[2]);
         die(sync, &err);
       }
-      close(fd);
+      close(cgroup_ns_fd);
     }
   }
   if (set_oom_score(p, sync, &err) < 0 || set_rlimits(p, &err) < 0) die(sync, &err);

@@ -12,6 +12,9 @@ struct stdio_fds {
  * forks stage 2 (which becomes pid 1 of a new pid namespace) and exits. Never returns. */
 void stage1(const struct plan *p, int sync, struct stdio_fds *io) __attribute__((noreturn));
 
+/* A joined cgroup namespace, opened by stage 1 while host paths still resolve. */
+extern int cgroup_ns_fd;
+
 /* stage 2, in rootfs.c and process.c. */
 void stage2(const struct plan *p, int sync, struct stdio_fds *io) __attribute__((noreturn));
 int setup_rootfs(const struct plan *p, int sync, struct shim_error *err);
