@@ -4,9 +4,9 @@ import { invalidArgument, isNotFound, notFound, wrap, type Digest, type Logger }
 import { isImageManifestMediaType, isIndexMediaType, mediaTypes } from '../api/index.ts';
 import { fetchBlob } from './fetch-blob.ts';
 import type { Descriptor, ImageIndex, ImageManifest } from './manifest-types.ts';
-import { formatPlatform, hostPlatform, parsePlatform, platformMatches, type Platform } from './platform.ts';
+import { formatPlatform, hostPlatform, parsePlatform, selectPlatformManifest, type Platform } from './platform.ts';
 import { ProgressThrottle, progressBar, shortId, type ProgressCallback } from './progress.ts';
-import { familiarName, familiarRepository, formatReference, type ImageReference } from './reference.ts';
+import { familiarName, formatReference, type ImageReference } from './reference.ts';
 import type { RemoteRepository } from './remote-repository.ts';
 
 /** What a pull produced: every blob is in the content store when this is returned. */
@@ -87,7 +87,7 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
     let mediaType = top.mediaType;
     if (isIndexMediaType(top.mediaType)) {
       const index = JSON.parse(top.body.toString('utf8')) as ImageIndex;
-      const match = (index.manifests ?? []).find((m) => isImageManifestMediaType(m.mediaType) && platformMatches(platform, m.platform));
+      const match = selectPlatformManifest((index.manifests ?? []).filter((m) => isImageManifestMediaType(m.mediaType)), platform);
       if (!match) throw notFound(`no matching manifest for ${formatPlatform(platform)} in the manifest list entries`);
       const child = await repo.getManifest(match.digest, options.signal ? { signal: options.signal } : {});
       await storeManifest(child.digest, child.body);
@@ -118,8 +118,9 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
     const seen = new Set<string>();
     const work = queue.filter((q) => (seen.has(q.desc.digest) ? false : (seen.add(q.desc.digest), true)));
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < work.length) {
+      while (next < work.length && !failed) {
         const { desc, layer } = work[next++]!;
         const id = shortId(desc.digest);
         const throttle = new ProgressThrottle((current) => {
@@ -139,7 +140,18 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
       }
     };
     const n = Math.max(1, options.maxConcurrentDownloads ?? 3);
-    await Promise.all(Array.from({ length: Math.min(n, work.length) }, worker));
+    // On a failure the other downloads finish their current blob (nothing is left half-open),
+    // then the first error is reported.
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(n, work.length) }, () =>
+        worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (firstError) throw firstError.reason;
 
     const pulled: PulledImage = {
       reference: ref,

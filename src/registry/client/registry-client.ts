@@ -1,11 +1,11 @@
 import type { ContentStore } from '../../content/index.ts';
-import { nullLogger, type Digest, type Logger } from '../../lib/index.ts';
+import { notFound, nullLogger, type Digest, type Logger } from '../../lib/index.ts';
 import { isIndexMediaType } from '../api/index.ts';
 import { Authorizer } from './authorizer.ts';
 import { DockerConfig, type Credentials } from './docker-config.ts';
 import { apiHost, RegistryHosts, type RegistryHostsOptions } from './hosts.ts';
 import type { ImageIndex } from './manifest-types.ts';
-import { hostPlatform, parsePlatform, platformMatches, type Platform } from './platform.ts';
+import { formatPlatform, hostPlatform, parsePlatform, selectPlatformManifest, type Platform } from './platform.ts';
 import { pullImage, type PulledImage, type PullOptions } from './pull.ts';
 import { pushImage, type PushOptions, type PushResult } from './push.ts';
 import { parseReference, type ImageReference } from './reference.ts';
@@ -77,8 +77,8 @@ export class RegistryClient {
     if (!isIndexMediaType(top.mediaType)) return { reference, top, manifest: top };
     const platform = typeof options.platform === 'string' ? parsePlatform(options.platform) : (options.platform ?? hostPlatform());
     const index = JSON.parse(top.body.toString('utf8')) as ImageIndex;
-    const match = index.manifests.find((m) => platformMatches(platform, m.platform));
-    if (!match) throw new Error(`no matching manifest for ${platform.os}/${platform.architecture} in the manifest list entries`);
+    const match = selectPlatformManifest(index.manifests, platform);
+    if (!match) throw notFound(`no matching manifest for ${formatPlatform(platform)} in the manifest list entries`);
     return { reference, top, manifest: await repo.getManifest(match.digest) };
   }
 
