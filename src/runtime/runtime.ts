@@ -29,8 +29,7 @@ import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
 import { OCI_VERSION, validateSpec } from './spec/index.ts';
 import { parseSignal } from './linux/index.ts';
 import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
-import { openCgroup } from './cgroup-v1-fallback.ts';
-import type { CgroupManager } from './cgroup-port.ts';
+import { createCgroupManager, type ContainerCgroupManager } from './cgroups/index.ts';
 import { runHooks } from './hooks.ts';
 import { assertCan } from './state-machine.ts';
 import { StateStore, checkId, type StoredState } from './state-store.ts';
@@ -89,6 +88,10 @@ const defaultDeviceRules: LinuxDeviceCgroup[] = [
 
 function withDefaultDevices(r: LinuxResources): LinuxResources {
   return r.devices ? { ...r, devices: [...r.devices, ...defaultDeviceRules] } : r;
+}
+
+function openCgroup(cgroupsPath: string): ContainerCgroupManager {
+  return createCgroupManager(cgroupsPath);
 }
 
 export class Runtime {
@@ -250,7 +253,7 @@ export class Runtime {
   }
 
   /** Kills what is left of a failed create and removes every trace of it. */
-  private async destroy(id: string, pid: number, cgroup: CgroupManager): Promise<void> {
+  private async destroy(id: string, pid: number, cgroup: ContainerCgroupManager): Promise<void> {
     try {
       for (const p of await cgroup.pids()) {
         try {
