@@ -12,7 +12,7 @@ import {
   type Mount,
   type POSIXRlimit,
   type Spec,
-} from '../runtime/spec/index.ts';
+} from '../runtime/index.ts';
 import { defaultPath } from './merge-config.ts';
 import type { Container, HostConfig, MountPoint } from './types.ts';
 

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { LinuxResources, Process } from '../runtime/spec/index.ts';
+import type { LinuxResources, Process } from '../runtime/index.ts';
 import type { ImageRuntimeConfig } from './merge-config.ts';
 
 /**

@@ -17,7 +17,7 @@ import {
   type Logger,
 } from '../lib/index.ts';
 import type { MetadataDb } from '../metadata/index.ts';
-import { parseSignal } from '../runtime/linux/index.ts';
+import { parseSignal } from '../runtime/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
 import { mountAll, unmount } from '../sys/index.ts';
 import { writeContainerFiles } from './container-files.ts';
@@ -757,7 +757,7 @@ export class ContainerService {
   execProcess(
     c: Container,
     e: { args: string[]; env: string[]; user: { uid: number; gid: number; additionalGids: number[] }; workingDir: string; tty: boolean; privileged: boolean },
-  ): import('../runtime/spec/index.ts').Process {
+  ): import('../runtime/index.ts').Process {
     const spec = buildSpec(
       { ...c, hostConfig: { ...c.hostConfig, init: false, privileged: c.hostConfig.privileged || e.privileged } },
       {

@@ -1,0 +1,287 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { errorCode, invalidArgument, notImplemented, isNotFound, messageOf, nullLogger, type Logger } from '../lib/index.ts';
+import type { LinuxResources, Process, Runtime } from '../runtime/index.ts';
+import { readLogs } from './log-reader.ts';
+import type { CgroupStats, TaskExit, TaskIO, TaskState, TaskStreams, Tasks } from './ports.ts';
+
+/** The runtime's cgroup statistics (src/runtime/cgroups CgroupStats). */
+export interface RuntimeCgroupStats {
+  memory?: { usage: number; maxUsage?: number; limit?: number; failcnt?: number; stat: Record<string, number> };
+  cpu?: { usageTotal: number; usageUser?: number; usageSystem?: number; perCpu?: number[]; throttling?: { periods: number; throttledPeriods: number; throttledTime: number } };
+  pids?: { current: number; limit?: number };
+  blkio?: { ioServiceBytes: { major: number; minor: number; op: string; value: number }[] };
+}
+
+/** One request line on a monitor's control socket; resolves with the reply line. */
+export function controlRequest(path: string, line: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(invalidArgument(`control "${line}": timed out`));
+    }, timeoutMs);
+    sock.on('connect', () => sock.write(line + '\n'));
+    sock.on('data', (d) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(buf.slice(0, nl));
+      }
+    });
+    sock.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      if (!buf.includes('\n')) reject(invalidArgument(`control "${line}": connection closed`));
+    });
+  });
+}
+
+/**
+ * Connects to a monitor's attach socket: output arrives as docker stdcopy frames (stream 1|2),
+ * bytes written go to the process's stdin (or pty). Ending stdin sends "close-stdin" on the
+ * control socket, so output keeps flowing.
+ */
+export function connectAttach(attachPath: string, controlPath: string, withStdin: boolean): Promise<TaskStreams> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(attachPath);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let pending: Buffer = Buffer.alloc(0);
+    sock.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        if (pending.length < 8 + size) break;
+        const payload = pending.subarray(8, 8 + size);
+        (pending[0] === 2 ? stderr : stdout).write(Buffer.from(payload));
+        pending = pending.subarray(8 + size);
+      }
+    });
+    const end = () => {
+      stdout.end();
+      stderr.end();
+    };
+    sock.on('end', end);
+    sock.on('close', end);
+    sock.once('connect', () => {
+      sock.off('error', reject);
+      sock.on('error', () => end());
+      const stdin = withStdin
+        ? new Writable({
+            write(chunk: Buffer, _enc, cb) {
+              if (sock.destroyed) return cb();
+              sock.write(chunk, () => cb());
+            },
+            final(cb) {
+              controlRequest(controlPath, 'close-stdin').then(
+                () => cb(),
+                () => cb(),
+              );
+            },
+          })
+        : undefined;
+      resolve({
+        stdin,
+        stdout,
+        stderr,
+        close: () => {
+          sock.destroy();
+          end();
+        },
+      });
+    });
+    sock.once('error', reject);
+  });
+}
+
+/** The Tasks port over the in-process runtime library and its monitors (berth-shim). */
+export class RuntimeTasks implements Tasks {
+  readonly #log: Logger;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: {
+      execLogDir: string;
+      log?: Logger;
+      /** Reads a container cgroup's statistics (the runtime's cgroup manager). */
+      cgroupStats?: (cgroupsPath: string) => RuntimeCgroupStats;
+      cgroupParent?: string;
+    },
+  ) {
+    this.#log = options.log ?? nullLogger;
+  }
+
+  async create(id: string, bundle: string, io: TaskIO): Promise<{ pid: number }> {
+    const st = await this.runtime.create(id, {
+      bundle,
+      stdio: { mode: 'log', logPath: io.logPath, logMaxSize: io.logMaxSize, logMaxFiles: io.logMaxFiles, openStdin: io.openStdin },
+    });
+    return { pid: st.pid };
+  }
+
+  async start(id: string): Promise<void> {
+    await this.runtime.start(id);
+  }
+
+  async state(id: string): Promise<TaskState | undefined> {
+    try {
+      const st = await this.runtime.state(id);
+      return { status: st.status === 'creating' ? 'created' : st.status, pid: st.pid };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async wait(id: string): Promise<TaskExit> {
+    const e = await this.runtime.wait(id);
+    return { exitCode: e.exitCode, exitedAt: e.exitedAt, oomKilled: e.oomKilled };
+  }
+
+  async kill(id: string, signal: number, options: { all?: boolean } = {}): Promise<void> {
+    await this.runtime.kill(id, signal, options.all ? { all: true } : {});
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await this.runtime.delete(id, { force: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.runtime.pause(id);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.runtime.resume(id);
+  }
+
+  ps(id: string): Promise<number[]> {
+    return this.runtime.ps(id);
+  }
+
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    await this.runtime.update(id, resources);
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    if (!this.options.cgroupStats) throw notImplemented('stats: cgroup statistics are not available');
+    const s = this.options.cgroupStats(`${this.options.cgroupParent ?? '/berth'}/${id}`);
+    const perCpu = s.cpu?.perCpu ?? [];
+    return {
+      cpuUsageTotal: s.cpu?.usageTotal ?? 0,
+      cpuUsageKernel: s.cpu?.usageSystem ?? 0,
+      cpuUsageUser: s.cpu?.usageUser ?? 0,
+      perCpu,
+      systemCpuUsage: await systemCpuUsage(),
+      onlineCpus: perCpu.length || (await import('node:os')).cpus().length,
+      throttledPeriods: s.cpu?.throttling?.throttledPeriods ?? 0,
+      throttledTime: s.cpu?.throttling?.throttledTime ?? 0,
+      periods: s.cpu?.throttling?.periods ?? 0,
+      memoryUsage: s.memory?.usage ?? 0,
+      memoryMaxUsage: s.memory?.maxUsage ?? 0,
+      memoryLimit: s.memory?.limit ?? (await import('node:os')).totalmem(),
+      memoryStats: s.memory?.stat ?? {},
+      memoryFailcnt: s.memory?.failcnt ?? 0,
+      pidsCurrent: s.pids?.current ?? 0,
+      pidsLimit: s.pids?.limit ?? 0,
+      blkioServiceBytes: s.blkio?.ioServiceBytes ?? [],
+    };
+  }
+
+  attach(id: string, options: { stdin: boolean }): Promise<TaskStreams> {
+    const p = this.runtime.paths(id);
+    return connectAttach(p.attach, p.control, options.stdin);
+  }
+
+  async resize(id: string, height: number, width: number): Promise<void> {
+    await this.runtime.resize(id, height, width);
+  }
+
+  /**
+   * Runs an exec. Its output is written by its monitor to a json-file log from the first byte,
+   * which is followed here (nothing is lost before a client connects); stdin goes through the
+   * exec's attach socket.
+   */
+  async exec(
+    id: string,
+    execId: string,
+    process: Process,
+    options: { stdin: boolean; attach: boolean },
+  ): Promise<{ pid: number; streams: TaskStreams | undefined; exit: Promise<number> }> {
+    await mkdir(this.options.execLogDir, { recursive: true });
+    const logPath = join(this.options.execLogDir, `${id}-${execId}.log`);
+    const started = await this.runtime.exec(id, {
+      process,
+      execId,
+      stdio: { mode: 'log', logPath, logMaxSize: 0, logMaxFiles: 1, openStdin: options.stdin },
+    });
+    const exit = started.exit.then((e) => e.exitCode);
+    if (!options.attach) {
+      void exit.finally(() => rm(logPath, { force: true }));
+      return { pid: started.pid, streams: undefined, exit };
+    }
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const ac = new AbortController();
+    void (async () => {
+      try {
+        for await (const e of readLogs(logPath, { follow: true, stopped: exit.catch(() => undefined), pollMs: 20, signal: ac.signal })) {
+          (e.stream === 'stderr' ? stderr : stdout).write(e.line);
+        }
+      } catch (err) {
+        if (errorCode(err) !== 'canceled') this.#log.debug('exec log follow', { id, execId, error: messageOf(err) });
+      } finally {
+        stdout.end();
+        stderr.end();
+        await rm(logPath, { force: true });
+      }
+    })();
+    let stdin: Writable | undefined;
+    let attachConn: TaskStreams | undefined;
+    if (options.stdin) {
+      const p = this.runtime.paths(id, execId);
+      attachConn = await connectAttach(p.attach, p.control, true).catch(() => undefined);
+      attachConn?.stdout.resume();
+      attachConn?.stderr?.resume();
+      stdin = attachConn?.stdin;
+    }
+    return {
+      pid: started.pid,
+      exit,
+      streams: {
+        stdin,
+        stdout,
+        stderr: process.terminal ? undefined : stderr,
+        close: () => {
+          ac.abort();
+          attachConn?.close();
+        },
+      },
+    };
+  }
+
+  async resizeExec(id: string, execId: string, height: number, width: number): Promise<void> {
+    await this.runtime.resize(id, height, width, { execId });
+  }
+}
+
+async function systemCpuUsage(): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return 0;
+  const ticks = line.trim().split(/\s+/).slice(1, 8).map(Number).reduce((a, b) => a + b, 0);
+  return (ticks * 1e9) / 100;
+}
