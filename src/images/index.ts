@@ -67,3 +67,12 @@ export type {
 } from './image-service.ts';
 export { GarbageCollector } from './gc.ts';
 export type { GarbageCollectorOptions, GcResult, GcRoots, GcSnapshotter } from './gc.ts';
+export { saveArchive, saveArchiveToFile, saveOciLayoutDir, containerdImageNameAnnotation } from './archive-save.ts';
+export type { SaveImage, SaveOptions } from './archive-save.ts';
+export { loadArchive, loadArchiveFile, loadOciLayoutDir } from './archive-load.ts';
+export type { LoadedImage, LoadOptions } from './archive-load.ts';
+export { importRootfs, layerDiffID, writeImage } from './import-rootfs.ts';
+export type { ImportRootfsOptions, ImportResult, ImportStore } from './import-rootfs.ts';
+export { exportFilesystem, exportTree } from './export-filesystem.ts';
+export { commitContainer } from './commit-container.ts';
+export type { CommitContainerOptions, CommitResult } from './commit-container.ts';
