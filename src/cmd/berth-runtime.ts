@@ -12,6 +12,7 @@ const program = new Command('berth-runtime')
   .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
   .option('--debug', 'debug logging')
   .option('--systemd-cgroup', 'accepted for compatibility; ignored')
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 function logger(): Logger {
@@ -182,6 +183,7 @@ interface ExecFlags {
 program
   .command('exec')
   .description('run a new process inside a running container')
+  .passThroughOptions()
   .argument('<id>')
   .argument('[command...]')
   .option('-p, --process <file>', 'process.json with the process to run')
