@@ -103,6 +103,14 @@ export function connectAttach(attachPath: string, controlPath: string, withStdin
   });
 }
 
+/**
+ * Runtime ids are shortened so that monitor socket paths (<root>/<id>/exec/<exec>/attach.sock)
+ * stay within the 108 bytes of a unix socket address: 128 bits of the container id, 48 of an
+ * exec id (unique within its container).
+ */
+export const taskId = (containerId: string) => containerId.slice(0, 32);
+export const execTaskId = (execId: string) => execId.slice(0, 12);
+
 /** The Tasks port over the in-process runtime library and its monitors (berth-shim). */
 export class RuntimeTasks implements Tasks {
   readonly #log: Logger;
@@ -121,7 +129,7 @@ export class RuntimeTasks implements Tasks {
   }
 
   async create(id: string, bundle: string, io: TaskIO): Promise<{ pid: number }> {
-    const st = await this.runtime.create(id, {
+    const st = await this.runtime.create(taskId(id), {
       bundle,
       stdio: { mode: 'log', logPath: io.logPath, logMaxSize: io.logMaxSize, logMaxFiles: io.logMaxFiles, openStdin: io.openStdin },
     });
@@ -129,12 +137,12 @@ export class RuntimeTasks implements Tasks {
   }
 
   async start(id: string): Promise<void> {
-    await this.runtime.start(id);
+    await this.runtime.start(taskId(id));
   }
 
   async state(id: string): Promise<TaskState | undefined> {
     try {
-      const st = await this.runtime.state(id);
+      const st = await this.runtime.state(taskId(id));
       return { status: st.status === 'creating' ? 'created' : st.status, pid: st.pid };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -143,36 +151,36 @@ export class RuntimeTasks implements Tasks {
   }
 
   async wait(id: string): Promise<TaskExit> {
-    const e = await this.runtime.wait(id);
+    const e = await this.runtime.wait(taskId(id));
     return { exitCode: e.exitCode, exitedAt: e.exitedAt, oomKilled: e.oomKilled };
   }
 
   async kill(id: string, signal: number, options: { all?: boolean } = {}): Promise<void> {
-    await this.runtime.kill(id, signal, options.all ? { all: true } : {});
+    await this.runtime.kill(taskId(id), signal, options.all ? { all: true } : {});
   }
 
   async delete(id: string): Promise<void> {
     try {
-      await this.runtime.delete(id, { force: true });
+      await this.runtime.delete(taskId(id), { force: true });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
   }
 
   async pause(id: string): Promise<void> {
-    await this.runtime.pause(id);
+    await this.runtime.pause(taskId(id));
   }
 
   async resume(id: string): Promise<void> {
-    await this.runtime.resume(id);
+    await this.runtime.resume(taskId(id));
   }
 
   ps(id: string): Promise<number[]> {
-    return this.runtime.ps(id);
+    return this.runtime.ps(taskId(id));
   }
 
   async update(id: string, resources: LinuxResources): Promise<void> {
-    await this.runtime.update(id, resources);
+    await this.runtime.update(taskId(id), resources);
   }
 
   async stats(id: string): Promise<CgroupStats> {
@@ -201,12 +209,12 @@ export class RuntimeTasks implements Tasks {
   }
 
   attach(id: string, options: { stdin: boolean }): Promise<TaskStreams> {
-    const p = this.runtime.paths(id);
+    const p = this.runtime.paths(taskId(id));
     return connectAttach(p.attach, p.control, options.stdin);
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
-    await this.runtime.resize(id, height, width);
+    await this.runtime.resize(taskId(id), height, width);
   }
 
   /**
@@ -222,9 +230,9 @@ export class RuntimeTasks implements Tasks {
   ): Promise<{ pid: number; streams: TaskStreams | undefined; exit: Promise<number> }> {
     await mkdir(this.options.execLogDir, { recursive: true });
     const logPath = join(this.options.execLogDir, `${id}-${execId}.log`);
-    const started = await this.runtime.exec(id, {
+    const started = await this.runtime.exec(taskId(id), {
       process,
-      execId,
+      execId: execTaskId(execId),
       stdio: { mode: 'log', logPath, logMaxSize: 0, logMaxFiles: 1, openStdin: options.stdin },
     });
     const exit = started.exit.then((e) => e.exitCode);
@@ -251,7 +259,7 @@ export class RuntimeTasks implements Tasks {
     let stdin: Writable | undefined;
     let attachConn: TaskStreams | undefined;
     if (options.stdin) {
-      const p = this.runtime.paths(id, execId);
+      const p = this.runtime.paths(taskId(id), execTaskId(execId));
       attachConn = await connectAttach(p.attach, p.control, true).catch(() => undefined);
       attachConn?.stdout.resume();
       attachConn?.stderr?.resume();
@@ -273,7 +281,7 @@ export class RuntimeTasks implements Tasks {
   }
 
   async resizeExec(id: string, execId: string, height: number, width: number): Promise<void> {
-    await this.runtime.resize(id, height, width, { execId });
+    await this.runtime.resize(taskId(id), height, width, { execId: execTaskId(execId) });
   }
 }
 
