@@ -31,3 +31,78 @@ test('ContainerService runs a container to completion: logs, exit code, wait, re
   const actions = h.events.filter((e) => e.id === id).map((e) => e.action);
   assert.deepEqual(actions, ['create', 'start', 'die', 'destroy']);
 });
+
+test('ContainerService stop, kill, pause/unpause, restart with docker conflicts', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { id } = await h.svc.create({ config: h.config({ cmd: ['sh', '-c', 'trap "echo got-term; exit 7" TERM; while true; do sleep 0.1; done'] }) });
+  await h.svc.start(id);
+  await assert.rejects(h.svc.start(id), (e: Error & { code?: string }) => e.code === 'not-modified');
+  await assert.rejects(h.svc.remove(id), /container is running: stop the container before removing or force remove/);
+  await h.svc.pause(id);
+  assert.equal(h.svc.get(id).state.status, 'paused');
+  await assert.rejects(h.svc.pause(id), /is already paused/);
+  await h.svc.unpause(id);
+  assert.equal(h.svc.get(id).state.status, 'running');
+  const top = await (await import('../../src/containers/index.ts')).top(h.svc, id);
+  assert.ok(top.processes.some((p) => p.join(' ').includes('while true')), JSON.stringify(top));
+  await new Promise((r) => setTimeout(r, 300));
+  await h.svc.stop(id, { timeout: 5 });
+  const c = h.svc.get(id);
+  assert.equal(c.state.status, 'exited');
+  assert.equal(c.state.exitCode, 7, 'the trap ran');
+  await assert.rejects(h.svc.stop(id), (e: Error & { code?: string }) => e.code === 'not-modified');
+  await assert.rejects(h.svc.kill(id), /is not running/);
+
+  // A process that ignores SIGTERM is killed after the timeout.
+  const { id: stubborn } = await h.svc.create({ config: h.config({ cmd: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done'] }) });
+  await h.svc.start(stubborn);
+  await h.svc.stop(stubborn, { timeout: 1 });
+  assert.equal(h.svc.get(stubborn).state.exitCode, 137);
+
+  await h.svc.restart(id, { timeout: 1 });
+  assert.equal(h.svc.get(id).state.status, 'running');
+  await h.svc.kill(id);
+  assert.equal(h.svc.get(id).state.status, 'exited');
+  assert.equal(h.svc.get(id).state.exitCode, 137);
+});
+
+test('ContainerService exec with exit codes, env and user', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { id } = await h.svc.create({ config: h.config({ cmd: ['sleep', '60'], env: ['FOO=bar'] }) });
+  await h.svc.start(id);
+  const run = async (cmd: string[], extra: Partial<import('../../src/containers/index.ts').ExecConfig> = {}) => {
+    const execId = h.execs.create(id, {
+      cmd, env: [], user: '', workingDir: '', tty: false, privileged: false, attachStdin: false, attachStdout: true, attachStderr: true, detachKeys: '', ...extra,
+    });
+    const { PassThrough, Duplex } = await import('node:stream');
+    const out: Buffer[] = [];
+    const input = new PassThrough();
+    const conn = new Duplex({
+      read() {},
+      write(chunk: Buffer, _e, cb) {
+        out.push(chunk);
+        cb();
+      },
+    });
+    input.on('data', (b) => conn.push(b));
+    await h.execs.start(execId, conn);
+    const frames = Buffer.concat(out);
+    let stdout = '';
+    let stderr = '';
+    for (let o = 0; o + 8 <= frames.length; ) {
+      const size = frames.readUInt32BE(o + 4);
+      const payload = frames.subarray(o + 8, o + 8 + size).toString();
+      if (frames[o] === 2) stderr += payload;
+      else stdout += payload;
+      o += 8 + size;
+    }
+    return { stdout, stderr, exitCode: h.execs.get(execId).exitCode };
+  };
+  assert.deepEqual(await run(['sh', '-c', 'echo $FOO; echo e >&2; exit 5']), { stdout: 'bar\n', stderr: 'e\n', exitCode: 5 });
+  assert.deepEqual(await run(['id', '-u'], { user: 'nobody' }), { stdout: '65534\n', stderr: '', exitCode: 0 });
+  assert.deepEqual(await run(['pwd'], { workingDir: '/tmp', env: ['X=1'] }), { stdout: '/tmp\n', stderr: '', exitCode: 0 });
+  const missing = await run(['/nonexistent']);
+  assert.notEqual(missing.exitCode, 0);
+});
