@@ -42,6 +42,8 @@ export async function makeEnv(prefix = 'berth-images-'): Promise<Env> {
 export interface BuiltImage {
   manifest: { schemaVersion: 2; mediaType: string; config: { mediaType: string; digest: Digest; size: number }; layers: { mediaType: string; digest: Digest; size: number }[] };
   manifestDigest: Digest;
+  /** The manifest's descriptor (what an image record points at). */
+  target: { mediaType: string; digest: Digest; size: number };
   diffIDs: Digest[];
 }
 
@@ -73,7 +75,7 @@ export async function storeImage(content: LocalContentStore, tars: readonly Buff
     layers,
   };
   const m = await writeBlob(content, JSON.stringify(manifest));
-  return { manifest, manifestDigest: m.digest, diffIDs };
+  return { manifest, manifestDigest: m.digest, target: { mediaType: manifest.mediaType, digest: m.digest, size: m.size }, diffIDs };
 }
 
 /** A comparable description of every path under `dir` (type, mode, owner, content / target). */
