@@ -42,6 +42,31 @@ export interface CommitResult {
 }
 
 /**
+ * Turns an overlay upper dir (whiteouts included) into a gzip layer blob in the content store;
+ * returns the blob's digest and size and the layer's diffID. Commit and build both use it.
+ */
+export async function writeDiffLayer(
+  content: ImportStore,
+  lower: readonly Mount[],
+  upper: string,
+  signal?: AbortSignal,
+): Promise<{ diffID: Digest; written: { digest: Digest; size: number } }> {
+  const diffDigest = new Digester();
+  const hash = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      diffDigest.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const gzip = createGzip({ level: 1 });
+  const producing = pipeline(diff(lower, upper, signal ? { signal } : {}), hash, gzip);
+  producing.catch(() => {});
+  const [written] = await Promise.all([writeStream(content, `commit-${randomBytes(8).toString('hex')}`, gzip), producing]);
+  const diffID = diffDigest.digest();
+  return { diffID, written };
+}
+
+/**
  * `docker commit`: the container's changes (its overlay upper dir, whiteouts included) become a
  * new gzip layer on top of its image, with a new config (diffIDs and history extended, config
  * changes applied) and manifest in the same format (OCI or Docker) as the parent.
@@ -53,18 +78,7 @@ export async function commitContainer(content: ImportStore, options: CommitConta
     const parentConfig = JSON.parse((await content.readBlob(parentManifest.config as { digest: Digest; size: number })).toString('utf8')) as ImageConfig;
     const docker = parentManifest.mediaType === MediaTypes.dockerManifest || parentManifest.config.mediaType === MediaTypes.dockerConfig;
 
-    const diffDigest = new Digester();
-    const hash = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        diffDigest.update(chunk);
-        cb(null, chunk);
-      },
-    });
-    const gzip = createGzip({ level: 1 });
-    const producing = pipeline(diff(options.lower ?? [], options.upper, options.signal ? { signal: options.signal } : {}), hash, gzip);
-    producing.catch(() => {});
-    const [written] = await Promise.all([writeStream(content, `commit-${randomBytes(8).toString('hex')}`, gzip), producing]);
-    const diffID = diffDigest.digest();
+    const { diffID, written } = await writeDiffLayer(content, options.lower ?? [], options.upper, options.signal);
     const layer: Descriptor = { mediaType: docker ? MediaTypes.dockerLayerGzip : MediaTypes.ociLayerGzip, digest: written.digest, size: written.size };
 
     const created = (options.created ?? new Date()).toISOString();

@@ -74,5 +74,5 @@ export type { LoadedImage, LoadOptions } from './archive-load.ts';
 export { importRootfs, layerDiffID, writeImage } from './import-rootfs.ts';
 export type { ImportRootfsOptions, ImportResult, ImportStore } from './import-rootfs.ts';
 export { exportFilesystem, exportTree } from './export-filesystem.ts';
-export { commitContainer } from './commit-container.ts';
+export { commitContainer, writeDiffLayer } from './commit-container.ts';
 export type { CommitContainerOptions, CommitResult } from './commit-container.ts';
