@@ -102,6 +102,8 @@ export async function runCli(argv: readonly string[], io: CliIO, program = 'bert
 }
 
 function reportError(err: unknown, io: CliIO, program: string, command: string, invokedAs: string): number {
+  // A closed pipe (`berth export c | head`) ends the command quietly, as SIGPIPE would.
+  if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return 141;
   const is125 = exit125.has(command);
   const prefix = is125 ? `${program}: ` : '';
   if (isUsageError(err)) {

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/index.ts';
+
+export const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+export interface BerthResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the berth CLI in this process against `host` (fast: no node start per command), with
+ * `input` as stdin. Output is captured as text.
+ */
+export async function berth(
+  host: string,
+  args: string[],
+  options: { input?: string | Buffer; env?: Record<string, string>; cwd?: string } = {},
+): Promise<BerthResult> {
+  let stdout = '';
+  let stderr = '';
+  const out = new Writable({ write: (c, _e, cb) => ((stdout += c.toString()), cb()) });
+  const err = new Writable({ write: (c, _e, cb) => ((stderr += c.toString()), cb()) });
+  const input = options.input === undefined ? [] : [Buffer.from(options.input)];
+  const code = await runCli(args, {
+    stdin: Readable.from(input),
+    stdout: out,
+    stderr: err,
+    env: { HOME: '/nonexistent-home', ...options.env, BERTH_HOST: host },
+    cwd: options.cwd ?? process.cwd(),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Like `berth` but asserts exit 0 and returns stdout; the failure message carries stderr. */
+export async function ok(host: string, args: string[], options: { input?: string | Buffer; env?: Record<string, string>; cwd?: string } = {}): Promise<string> {
+  const r = await berth(host, args, options);
+  if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** The berth entry point as a command line (TypeScript through tsx: no build needed). */
+export function berthCommand(): string[] {
+  return [process.execPath, '--import', 'tsx', join(root, 'src/cmd/berth.ts')];
+}
+
+/** Runs berth as its own process (exit status and signals as a user sees them). */
+export function berthProcess(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<BerthResult> {
+  const [cmd, ...pre] = berthCommand();
+  const env = { ...process.env, ...options.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd as string, [...pre, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Drives `berth <args>` through a real pty (util-linux `script`), feeding `steps` with pauses. */
+export function berthInPty(args: string[], steps: { wait: number; send: string }[], env: NodeJS.ProcessEnv): Promise<BerthResult> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const line = [...berthCommand(), ...args].map(quote).join(' ');
+  const full = { ...process.env, ...env };
+  delete full['NODE_EXTRA_CA_CERTS'];
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', line, '/dev/null'], { cwd: root, env: full, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (e) => reject(new Error(`script (util-linux) is needed for pty tests: ${e.message}`)));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    let delay = 0;
+    for (const s of steps) {
+      delay += s.wait;
+      setTimeout(() => child.stdin.write(s.send), delay);
+    }
+    setTimeout(() => child.stdin.end(), delay + 200);
+  });
+}
+
+/** Options for startDaemon; BERTH_TEST_BERTHD_TSX=1 runs berthd from source through tsx. */
+export const daemonOptions = process.env.BERTH_TEST_BERTHD_TSX
+  ? { command: [process.execPath, '--import', 'tsx', join(root, 'src/cmd/berthd.ts')] }
+  : {};
