@@ -75,7 +75,7 @@ export class LocalContentStore implements ContentStore {
   }
 
   /** Path of a committed blob (it may not exist). */
-  blobPath(digest: Digest): string {
+  blobPath(digest: string): string {
     if (!isDigest(digest)) throw invalidArgument(`invalid digest ${JSON.stringify(digest)}`);
     return join(this.root, 'blobs', digestAlgorithm(digest), digestHex(digest));
   }
@@ -86,7 +86,7 @@ export class LocalContentStore implements ContentStore {
 
   // ---- Provider ----
 
-  async info(digest: Digest): Promise<Info> {
+  async info(digest: string): Promise<Info> {
     let st;
     try {
       st = await stat(this.blobPath(digest));
@@ -94,9 +94,9 @@ export class LocalContentStore implements ContentStore {
       if (isNotFound(err)) throw notFound(`content ${digest}: not found`);
       throw wrap(err, `stat content ${digest}`);
     }
-    const l = this.labels.get(digest);
+    const l = this.labels.get(digest as Digest);
     return {
-      digest,
+      digest: digest as Digest,
       size: st.size,
       createdAt: st.mtime,
       updatedAt: l && l.updatedAt > st.mtime ? l.updatedAt : st.mtime,
@@ -104,7 +104,7 @@ export class LocalContentStore implements ContentStore {
     };
   }
 
-  async exists(digest: Digest): Promise<boolean> {
+  async exists(digest: string): Promise<boolean> {
     try {
       await stat(this.blobPath(digest));
       return true;
@@ -185,7 +185,7 @@ export class LocalContentStore implements ContentStore {
 
   // ---- Manager ----
 
-  async update(info: { digest: Digest; labels: Labels }, fieldpaths?: readonly string[]): Promise<Info> {
+  async update(info: { digest: string; labels: Labels }, fieldpaths?: readonly string[]): Promise<Info> {
     const current = await this.info(info.digest);
     let next: Labels;
     if (!fieldpaths || fieldpaths.length === 0 || fieldpaths.includes('labels')) {
@@ -201,7 +201,7 @@ export class LocalContentStore implements ContentStore {
       }
     }
     validateLabels(next);
-    this.labels.set(info.digest, next);
+    this.labels.set(current.digest, next);
     return this.info(info.digest);
   }
 
@@ -228,14 +228,14 @@ export class LocalContentStore implements ContentStore {
     }
   }
 
-  async delete(digest: Digest): Promise<void> {
+  async delete(digest: string): Promise<void> {
     try {
       await unlink(this.blobPath(digest));
     } catch (err) {
       if (isNotFound(err)) throw notFound(`delete content ${digest}: not found`);
       throw wrap(err, `delete content ${digest}`);
     }
-    this.labels.delete(digest);
+    this.labels.delete(digest as Digest);
   }
 
   // ---- IngestManager ----
@@ -400,7 +400,7 @@ export class LocalContentStore implements ContentStore {
     let want: BlobRef | undefined;
     if (expected) want = { ...expected };
     else if (existing?.expected) want = existing.total ? { digest: existing.expected, size: existing.total } : { digest: existing.expected };
-    const algorithm = want ? digestAlgorithm(want.digest) : 'sha256';
+    const algorithm = want ? digestAlgorithm(want.digest as Digest) : 'sha256';
     const writer = new LocalWriter(this, { ref, dir, fh, algorithm, expected: want, signal: options.signal });
     await writer.resume();
     return writer;
@@ -521,7 +521,7 @@ class LocalWriter implements Writer {
     if (size > 0) await this.resume();
   }
 
-  async commit(size?: number, expected?: Digest, options: CommitOptions = {}): Promise<Digest> {
+  async commit(size?: number, expected?: string, options: CommitOptions = {}): Promise<Digest> {
     this.check('commit');
     const what = `commit ${JSON.stringify(this.ref)}`;
     if (options.labels) validateLabels(options.labels);
@@ -530,6 +530,7 @@ class LocalWriter implements Writer {
       throw failedPrecondition(`${what}: unexpected size ${this.written}, expected ${wantSize}`);
     }
     const wantDigest = expected ?? this.init.expected?.digest;
+    if (wantDigest !== undefined && !isDigest(wantDigest)) throw invalidArgument(`${what}: invalid digest ${JSON.stringify(wantDigest)}`);
     if (wantDigest && digestAlgorithm(wantDigest) !== this.init.algorithm) {
       throw invalidArgument(`${what}: expected digest ${wantDigest} uses a different algorithm than the writer (${this.init.algorithm})`);
     }

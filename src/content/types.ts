@@ -43,9 +43,12 @@ export interface Status {
   updatedAt: Date;
 }
 
-/** Size (and digest) a reader or writer expects; a subset of an OCI descriptor. */
+/**
+ * Size (and digest) a reader or writer expects; a subset of an OCI descriptor, so a Descriptor
+ * can be passed as is. The digest is checked (invalid-argument when malformed).
+ */
 export interface BlobRef {
-  digest: Digest;
+  digest: string;
   size?: number;
 }
 
@@ -67,8 +70,8 @@ export interface ReadStreamOptions {
 
 export interface Provider {
   /** Info of a committed blob; not-found otherwise. */
-  info(digest: Digest): Promise<Info>;
-  exists(digest: Digest): Promise<boolean>;
+  info(digest: string): Promise<Info>;
+  exists(digest: string): Promise<boolean>;
   readerAt(desc: BlobRef): Promise<ReaderAt>;
   /** A stream of the blob's bytes, optionally one byte range; not-found before commit. */
   createReadStream(desc: BlobRef, options?: ReadStreamOptions): Promise<Readable>;
@@ -104,7 +107,7 @@ export interface Writer {
    * when the blob was committed meanwhile by someone else (the ingest is removed either way),
    * failed-precondition on a size or digest mismatch (the ingest is kept for inspection/abort).
    */
-  commit(size?: number, expected?: Digest, options?: CommitOptions): Promise<Digest>;
+  commit(size?: number, expected?: string, options?: CommitOptions): Promise<Digest>;
   /** Releases the ref without committing; the ingest stays on disk and can be resumed. */
   close(): Promise<void>;
 }
@@ -136,17 +139,17 @@ export interface IngestManager {
 }
 
 export interface Manager {
-  info(digest: Digest): Promise<Info>;
+  info(digest: string): Promise<Info>;
   /**
    * Changes labels. Without fieldpaths the labels are replaced; with fieldpaths like
    * `labels.<key>` only those keys are set (or removed when absent from `info.labels`), and
    * `labels` replaces all. Returns the updated info.
    */
-  update(info: { digest: Digest; labels: Labels }, fieldpaths?: readonly string[]): Promise<Info>;
+  update(info: { digest: string; labels: Labels }, fieldpaths?: readonly string[]): Promise<Info>;
   /** Calls `fn` for every committed blob. */
   walk(fn: (info: Info) => void | Promise<void>): Promise<void>;
   /** Removes a committed blob and its labels; not-found when absent. */
-  delete(digest: Digest): Promise<void>;
+  delete(digest: string): Promise<void>;
 }
 
 export interface ContentStore extends Provider, Ingester, IngestManager, Manager {}

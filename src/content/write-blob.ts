@@ -66,7 +66,7 @@ export async function writeStream(
 ): Promise<{ digest: Digest; size: number }> {
   const done = async (digest: Digest) => ({ digest, size: options.expected?.size ?? (await store.info(digest)).size });
   const w = await openWriter(store, ref, options);
-  if (!w) return done(options.expected!.digest);
+  if (!w) return done(options.expected!.digest as Digest);
   let committed = false;
   try {
     let skip = w.offset;
@@ -93,7 +93,7 @@ export async function writeStream(
     } catch (err) {
       if (isAlreadyExists(err)) {
         committed = true;
-        return await done(options.expected?.digest ?? w.digest());
+        return await done((options.expected?.digest as Digest | undefined) ?? w.digest());
       }
       if (isFailedPrecondition(err)) {
         await w.close();
