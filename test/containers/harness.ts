@@ -39,17 +39,21 @@ export function makeHarness(prefix = 'bc-'): Harness {
     const snapshotter = new OverlaySnapshotter({ root: join(root, 'data'), db, migrate });
     const runtime = new Runtime({ root: join(root, 'rt'), logger: log });
     const tasks = new RuntimeTasks(runtime, { execLogDir: join(root, 'run', 'exec-logs'), log });
+    let layer: Promise<void> | undefined;
+    const ensureLayer = async () => {
+      try {
+        await snapshotter.stat('busybox-layer');
+      } catch {
+        const key = `extract-busybox-${process.pid}`;
+        await snapshotter.prepare(key);
+        makeBusyboxRootfs(await snapshotter.layerDir(key));
+        await snapshotter.commit('busybox-layer', key);
+      }
+    };
     const images: ImageProvider = {
       async resolve(ref) {
         if (ref !== 'busybox' && ref !== 'busybox:latest') throw Object.assign(new Error(`No such image: ${ref}`), { code: 'ENOENT' });
-        try {
-          await snapshotter.stat('busybox-layer');
-        } catch {
-          const key = `extract-busybox-${process.pid}`;
-          await snapshotter.prepare(key);
-          makeBusyboxRootfs(await snapshotter.layerDir(key));
-          await snapshotter.commit('busybox-layer', key);
-        }
+        await (layer ??= ensureLayer());
         return {
           id: 'sha256:' + 'b'.repeat(64),
           config: { Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
