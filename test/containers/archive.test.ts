@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough, Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { makeHarness } from './harness.ts';
+import { containerChanges, getArchive, putArchive, statPath, exportContainer } from '../../src/containers/index.ts';
+
+async function untar(chunks: Buffer): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const ex = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (h, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (b: Buffer) => parts.push(b));
+      stream.on('end', () => {
+        out[h.name] = h.type === 'file' ? Buffer.concat(parts).toString() : h.type;
+        next();
+      });
+    });
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+  });
+  ex.end(chunks);
+  await done;
+  return out;
+}
+
+async function drain(write: (out: PassThrough) => Promise<void>): Promise<Buffer> {
+  const pt = new PassThrough();
+  const parts: Buffer[] = [];
+  pt.on('data', (b: Buffer) => parts.push(b));
+  await write(pt);
+  return Buffer.concat(parts);
+}
+
+test('docker cp both ways, path stat, diff and export on a stopped and a running container', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { id } = await h.svc.create({ config: h.config({ cmd: ['sh', '-c', 'mkdir -p /work && echo made > /work/f; rm /bin/vi; sleep 1000'] }) });
+
+  // Into a created (not running) container.
+  const pack = tar.pack();
+  pack.entry({ name: 'in/', type: 'directory', mode: 0o755 });
+  pack.entry({ name: 'in/hello.txt', mode: 0o640 }, 'hi there\n');
+  pack.finalize();
+  await putArchive(h.svc, id, '/tmp', Readable.from(pack), { noOverwriteDirNonDir: false, copyUIDGID: false });
+  await assert.rejects(putArchive(h.svc, id, '/nope', Readable.from([]), { noOverwriteDirNonDir: false, copyUIDGID: false }), /Could not find the file/);
+
+  await h.svc.start(id);
+  await new Promise((r) => setTimeout(r, 500));
+  const st = await statPath(h.svc, id, '/tmp/in/hello.txt');
+  assert.equal(st.name, 'hello.txt');
+  assert.equal(st.size, 9);
+  assert.equal(st.mode, 0o640);
+  const dir = await statPath(h.svc, id, '/work');
+  assert.ok(dir.mode >= 2 ** 31, 'a directory in Go FileMode bits');
+
+  const { write } = await getArchive(h.svc, id, '/work');
+  const files = await untar(await drain(write));
+  assert.deepEqual(files, { 'work/': 'directory', 'work/f': 'made\n' });
+  await assert.rejects(getArchive(h.svc, id, '/missing'), /Could not find the file \/missing/);
+
+  const changes = await containerChanges(h.svc, id);
+  const byPath = Object.fromEntries(changes.map((c) => [c.path, c.kind]));
+  assert.equal(byPath['/work/f'], 'A');
+  assert.equal(byPath['/bin/vi'], 'D');
+  assert.equal(byPath['/tmp/in/hello.txt'], 'A');
+
+  const exported = await untar(await drain((out) => exportContainer(h.svc, id, out, new AbortController().signal)));
+  assert.equal(exported['work/f'] ?? exported['./work/f'], 'made\n');
+  assert.equal(exported['bin/vi'] ?? exported['./bin/vi'], undefined);
+});
