@@ -34,3 +34,4 @@ export { parseDetachKeys, defaultDetachKeys } from './attach.ts';
 export { parseBind } from './mounts.ts';
 export type * from './types.ts';
 export type * from './ports.ts';
+export { resolveUser, resolveUserFrom } from './user.ts';
