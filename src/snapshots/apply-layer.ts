@@ -338,6 +338,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
   const layer = await decompressLayer(source);
   const diff = new Digester();
   const hasher = new Transform({
+    highWaterMark: 4 * 1024 * 1024,
     transform(chunk: Buffer, _enc, cb) {
       diff.update(chunk);
       cb(null, chunk);

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { Digester, type Digest } from '../lib/index.ts';
 
@@ -59,7 +59,7 @@ export async function decompressLayer(source: AsyncIterable<Uint8Array>): Promis
   }
   const compressed = () => ({ digest: digest ?? digester.digest(), size: digester.size });
   if (compression === 'gzip') {
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    const gunzip = createGunzip({ chunkSize: 256 * 1024, highWaterMark: 4 * 1024 * 1024 } as ZlibOptions);
     const input = Readable.from(raw(), { objectMode: false });
     input.on('error', (err) => gunzip.destroy(err));
     input.pipe(gunzip);

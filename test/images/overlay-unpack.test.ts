@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, unlinkSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { buildTar, applyLayerBuffer, diff, changes, unpackImage, Unpacker } from '../../src/snapshots/index.ts';
 import { mountAll, unmount } from '../../src/sys/index.ts';
+import { writeBlob } from '../../src/content/index.ts';
 import { makeEnv, requireRoot, storeImage, treeOf, mountpoint } from './image-fixtures.ts';
 
 const mt = new Date(1_700_000_000_000);
@@ -194,4 +195,25 @@ test('OverlaySnapshotter: a 150-layer image mounts despite the one-page mount da
     unmount(mnt);
   }
   assert.equal(readFileSync(join(await env.snapshotter.layerDir('deep'), 'written'), 'utf8'), 'w');
+});
+
+test('unpackImage: a hostile layer is rejected with the entry named and leaves no snapshot behind', async (t) => {
+  requireRoot();
+  const env = await makeEnv();
+  t.after(() => env.dispose());
+  const good = await layer1();
+  const evil = await buildTar([{ name: 'ok', data: 'fine' }, { name: '../../../../etc/berth-pwned', data: 'x' }]);
+  const img = await storeImage(env.content, [good, evil]);
+  await assert.rejects(unpackImage(env.content, img.manifest, env.snapshotter), /apply layer: entry "\.\.\/\.\.\/\.\.\/\.\.\/etc\/berth-pwned": path escapes the layer root/);
+  const all: string[] = [];
+  await env.snapshotter.walk((i) => void all.push(`${i.kind} ${i.name}`));
+  assert.deepEqual(all, [`committed ${img.diffIDs[0]}`], 'only the good layer, no half-made snapshot');
+  assert.equal(readdirSync(join(env.root, 'snapshots')).length, 1);
+
+  // a layer whose bytes do not match the config's diffID is refused too
+  const lying = await storeImage(env.content, [good, await layer2()]);
+  const cfg = JSON.parse((await env.content.readBlob(lying.manifest.config)).toString()) as { rootfs: { diff_ids: string[] } };
+  cfg.rootfs.diff_ids[1] = img.diffIDs[1]!;
+  const c = await writeBlob(env.content, JSON.stringify(cfg));
+  await assert.rejects(unpackImage(env.content, { ...lying.manifest, config: { ...lying.manifest.config, digest: c.digest, size: c.size } }, env.snapshotter), /diffID is sha256:.*, image config says/);
 });
