@@ -1,0 +1,184 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { apiRequest, type ApiRequestOptions, type ApiResponse } from './api-client.ts';
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+/** A berthd started by a test, with its own data-root, exec-root, socket and pidfile. */
+export interface TestDaemon {
+  /** The scratch directory holding data/, exec/ and the socket. */
+  dir: string;
+  dataRoot: string;
+  execRoot: string;
+  socket: string;
+  /** `unix://<socket>`, for DOCKER_HOST. */
+  host: string;
+  pidfile: string;
+  process: ChildProcess;
+  /** Everything berthd wrote to stderr so far (JSON log lines). */
+  log(): string;
+  request(path: string, options?: ApiRequestOptions): Promise<ApiResponse>;
+  /** SIGTERM and wait (SIGKILL after 10 s). Keeps the directories. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would (live-restore tests). Keeps the directories. */
+  kill(): Promise<void>;
+  /** Stops if running, unmounts anything left under the directory and removes it. */
+  cleanup(): Promise<void>;
+}
+
+export interface StartDaemonOptions {
+  /** Reuse a scratch dir (start again after stop/kill: live restore). */
+  dir?: string;
+  /** Extra berthd flags. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** How to run berthd: default berthdCommand() (the sources, bundled once per test process). */
+  command?: string[];
+  /** Give up waiting for `/_ping` after this long (ms). Default 60 s. */
+  readyTimeoutMs?: number;
+}
+
+let bundle: string | undefined;
+
+/**
+ * The default way to run berthd from a test: the current sources bundled by esbuild once per test
+ * process (into node_modules/.cache, removed at exit), so each start costs a node start and not a
+ * TypeScript compile, and no `npm run build` of the whole tree is needed.
+ */
+export function berthdCommand(): string[] {
+  if (!bundle) {
+    const cacheDir = join(root, 'node_modules', '.cache');
+    mkdirSync(cacheDir, { recursive: true });
+    const outdir = mkdtempSync(join(cacheDir, 'berth-test-berthd-'));
+    process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
+    const r = spawnSync(
+      join(root, 'node_modules', 'esbuild', 'bin', 'esbuild'),
+      [
+        join(root, 'src/cmd/berthd.ts'),
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        '--target=node20',
+        '--packages=external',
+        `--outfile=${join(outdir, 'berthd.js')}`,
+        '--log-level=error',
+        "--banner:js=import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`bundle berthd for tests: ${r.stderr}`);
+    bundle = join(outdir, 'berthd.js');
+  }
+  return [process.execPath, bundle];
+}
+
+/**
+ * Starts a private berthd and waits until its socket answers `/_ping`. With a test context
+ * (`t`), the daemon is stopped and its directory removed after the test.
+ *
+ *   const d = await startDaemon(t);
+ *   const r = await d.request('/v1.45/info');
+ */
+export async function startDaemon(
+  t?: { after: (fn: () => Promise<void>) => void },
+  options: StartDaemonOptions = {},
+): Promise<TestDaemon> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'berth-daemon-'));
+  const dataRoot = join(dir, 'data');
+  const execRoot = join(dir, 'exec');
+  const socket = join(dir, 'berth.sock');
+  const pidfile = join(execRoot, 'berthd.pid');
+  // An empty daemon.json of its own, so a machine-wide /etc/berth/daemon.json never leaks in.
+  const configFile = join(dir, 'daemon.json');
+  writeFileSync(configFile, '{}\n');
+  const [cmd, ...cmdArgs] = options.command ?? berthdCommand();
+  const env = { ...process.env, ...options.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  const child = spawn(
+    cmd!,
+    [
+      ...cmdArgs,
+      '--data-root', dataRoot,
+      '--exec-root', execRoot,
+      '--pidfile', pidfile,
+      '-H', `unix://${socket}`,
+      '--log-level', 'debug',
+      '--config-file', configFile,
+      ...(options.args ?? []),
+    ],
+    { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => (stderr += s));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let running = true;
+  void exited.then(() => (running = false));
+
+  const stopWith = async (signal: NodeJS.Signals) => {
+    if (!running) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const daemon: TestDaemon = {
+    dir,
+    dataRoot,
+    execRoot,
+    socket,
+    host: `unix://${socket}`,
+    pidfile,
+    process: child,
+    log: () => stderr,
+    request: (path, o) => apiRequest(socket, path, o),
+    stop: () => stopWith('SIGTERM'),
+    kill: () => stopWith('SIGKILL'),
+    cleanup: async () => {
+      await stopWith('SIGTERM');
+      unmountUnder(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    if (!running) {
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      throw new Error(`berthd exited before it was ready (code ${await exited}):\n${stderr}`);
+    }
+    try {
+      const r = await apiRequest(socket, '/_ping');
+      if (r.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await daemon.cleanup();
+      throw new Error(`berthd did not answer /_ping in time:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  t?.after(() => daemon.cleanup());
+  return daemon;
+}
+
+/** Lazily unmounts every mount below `dir`, deepest first, so removing it never crosses into a mount. */
+export function unmountUnder(dir: string): void {
+  let info = '';
+  try {
+    info = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const points = info
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => !!p && (p === dir || p.startsWith(dir + '/')))
+    .map((p) => p.replace(/\\040/g, ' '))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) spawnSync('umount', ['-l', p]);
+}
