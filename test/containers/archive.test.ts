@@ -11,7 +11,7 @@ async function untar(chunks: Buffer): Promise<Record<string, string>> {
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
       const parts: Buffer[] = [];
-      stream.on('data', (b: Buffer) => parts.push(b));
+      stream.on('data', (b: unknown) => parts.push(b as Buffer));
       stream.on('end', () => {
         out[h.name] = h.type === 'file' ? Buffer.concat(parts).toString() : h.type;
         next();
