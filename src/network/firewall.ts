@@ -1,0 +1,156 @@
+import { invalidArgument } from '../lib/index.ts';
+import { deleteChain, deleteRule, ensureChain, ensureRule, iptables, listRules, splitRule } from '../sys/index.ts';
+import type { IptablesTable } from '../sys/index.ts';
+import { parseSubnet, ipToInt } from './cidr.ts';
+
+export interface FirewallOptions {
+  /** Chain name prefix (default "BERTH"): chains <prefix>-DNAT, -POSTROUTING (nat) and -FORWARD (filter). */
+  prefix?: string;
+}
+
+export interface NetworkRules {
+  bridge: string;
+  subnet: string;
+  /** No traffic in or out of the bridge except between its own endpoints. */
+  internal?: boolean;
+}
+
+export interface PortMapping {
+  /** Who the rules belong to (a container id): unpublish(owner) removes them all. */
+  owner: string;
+  proto: 'tcp' | 'udp' | 'sctp';
+  /** Host address to listen on; absent or 0.0.0.0 for every local address (127.0.0.1 included). */
+  hostIp?: string;
+  hostPort: number;
+  containerIp: string;
+  containerPort: number;
+  bridge: string;
+}
+
+/**
+ * Berth's iptables rules, in chains of its own that the built-in chains jump to: NAT to the
+ * outside (masquerade), forwarding to and from bridges, isolation between networks, and
+ * published ports (DNAT from the host's addresses, loopback included). Every rule carries a
+ * comment naming what it belongs to, so it can be removed by owner after a crash.
+ */
+export class BridgeFirewall {
+  readonly dnatChain: string;
+  readonly postroutingChain: string;
+  readonly forwardChain: string;
+
+  constructor(options: FirewallOptions = {}) {
+    const prefix = options.prefix ?? 'BERTH';
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,17}$/.test(prefix)) throw invalidArgument(`firewall: invalid chain prefix ${JSON.stringify(prefix)}`);
+    this.dnatChain = `${prefix}-DNAT`;
+    this.postroutingChain = `${prefix}-POSTROUTING`;
+    this.forwardChain = `${prefix}-FORWARD`;
+  }
+
+  private jumps(): [IptablesTable, string, string[]][] {
+    return [
+      ['nat', 'PREROUTING', ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', this.dnatChain]],
+      ['nat', 'OUTPUT', ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', this.dnatChain]],
+      ['nat', 'POSTROUTING', ['-j', this.postroutingChain]],
+      ['filter', 'FORWARD', ['-j', this.forwardChain]],
+    ];
+  }
+
+  /** Creates the chains and the jumps to them; idempotent. */
+  async init(): Promise<void> {
+    await ensureChain('nat', this.dnatChain);
+    await ensureChain('nat', this.postroutingChain);
+    await ensureChain('filter', this.forwardChain);
+    for (const [table, chain, rule] of this.jumps()) await ensureRule(table, chain, rule, { insert: true });
+  }
+
+  /** Removes the jumps and the chains with every rule in them. */
+  async teardown(): Promise<void> {
+    for (const [table, chain, rule] of this.jumps()) await deleteRule(table, chain, rule);
+    await deleteChain('nat', this.dnatChain);
+    await deleteChain('nat', this.postroutingChain);
+    await deleteChain('filter', this.forwardChain);
+  }
+
+  /** The rules a bridge network needs: masquerade out, forwarding in its own bridge, or isolation when internal. */
+  async addNetwork(net: NetworkRules): Promise<void> {
+    parseSubnet(net.subnet);
+    const tag = comment(`net:${net.bridge}`);
+    const br = net.bridge;
+    await ensureRule('filter', this.forwardChain, ['-i', br, '-o', br, ...tag, '-j', 'ACCEPT']);
+    if (net.internal) {
+      await ensureRule('filter', this.forwardChain, ['-i', br, '!', '-o', br, ...tag, '-j', 'DROP']);
+      await ensureRule('filter', this.forwardChain, ['!', '-i', br, '-o', br, ...tag, '-j', 'DROP']);
+      return;
+    }
+    await ensureRule('filter', this.forwardChain, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT']);
+    await ensureRule('filter', this.forwardChain, ['-i', br, '!', '-o', br, ...tag, '-j', 'ACCEPT']);
+    await ensureRule('nat', this.postroutingChain, ['-s', net.subnet, '!', '-o', br, ...tag, '-j', 'MASQUERADE']);
+    // ports published on 127.0.0.1: the reply must come back to a non-loopback source
+    await ensureRule('nat', this.postroutingChain, ['-s', '127.0.0.0/8', '-o', br, ...tag, '-j', 'MASQUERADE']);
+  }
+
+  /** Drops traffic between two bridges (docker's inter-network isolation). */
+  async isolate(bridgeA: string, bridgeB: string): Promise<void> {
+    for (const [a, b] of [[bridgeA, bridgeB], [bridgeB, bridgeA]] as const) {
+      await ensureRule('filter', this.forwardChain, ['-i', a, '-o', b, ...comment(`net:${a}`), '-j', 'DROP'], { insert: true });
+    }
+  }
+
+  /** Removes every rule of a bridge network (its own, and isolation rules naming it). */
+  async removeNetwork(bridge: string): Promise<void> {
+    await this.deleteTagged(`net:${bridge}`);
+    for (const line of await listRules('filter', this.forwardChain)) {
+      const args = splitRule(line);
+      if (args.includes('DROP') && (argAfter(args, '-i') === bridge || argAfter(args, '-o') === bridge)) {
+        await iptables('filter', ['-D', ...args.slice(1)]);
+      }
+    }
+  }
+
+  /** Publishes one port: DNAT from the host address(es) to the container, and forwarding to it. */
+  async publish(p: PortMapping): Promise<void> {
+    if (!Number.isInteger(p.hostPort) || p.hostPort < 1 || p.hostPort > 65535) throw invalidArgument(`publish: invalid host port ${p.hostPort}`);
+    if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) throw invalidArgument(`publish: invalid container port ${p.containerPort}`);
+    ipToInt(p.containerIp);
+    const tag = comment(`ctr:${p.owner}`);
+    const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? ['-d', `${p.hostIp}/32`] : [];
+    await ensureRule('nat', this.dnatChain, [
+      '!', '-i', p.bridge, ...dst, '-p', p.proto, '-m', p.proto, '--dport', String(p.hostPort), ...tag,
+      '-j', 'DNAT', '--to-destination', `${p.containerIp}:${p.containerPort}`,
+    ]);
+    await ensureRule('filter', this.forwardChain, [
+      '-d', `${p.containerIp}/32`, '!', '-i', p.bridge, '-o', p.bridge, '-p', p.proto, '-m', p.proto,
+      '--dport', String(p.containerPort), ...tag, '-j', 'ACCEPT',
+    ], { insert: true });
+    // a container reaching its own published port through the host (hairpin)
+    await ensureRule('nat', this.postroutingChain, [
+      '-s', `${p.containerIp}/32`, '-d', `${p.containerIp}/32`, '-p', p.proto, '-m', p.proto, '--dport', String(p.containerPort),
+      ...tag, '-j', 'MASQUERADE',
+    ]);
+  }
+
+  /** Removes every published-port rule of `owner`. */
+  async unpublish(owner: string): Promise<void> {
+    await this.deleteTagged(`ctr:${owner}`);
+  }
+
+  private async deleteTagged(tag: string): Promise<void> {
+    const chains: [IptablesTable, string][] = [['nat', this.dnatChain], ['nat', this.postroutingChain], ['filter', this.forwardChain]];
+    for (const [table, chain] of chains) {
+      for (const line of await listRules(table, chain)) {
+        const args = splitRule(line);
+        if (argAfter(args, '--comment') !== `berth:${tag}`) continue;
+        await iptables(table, ['-D', ...args.slice(1)]);
+      }
+    }
+  }
+}
+
+function comment(tag: string): string[] {
+  return ['-m', 'comment', '--comment', `berth:${tag}`];
+}
+
+function argAfter(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}

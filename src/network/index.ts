@@ -1,0 +1,12 @@
+export {
+  ipToInt, intToIp, maskOf, parseSubnet, formatSubnet, subnetContains, broadcastOf, subnetsOverlap, firstHost, macForIp,
+} from './cidr.ts';
+export type { Ipv4Subnet } from './cidr.ts';
+export { Ipam } from './ipam.ts';
+export type { IpamPool, AddPoolOptions } from './ipam.ts';
+export { ensureBridge, removeBridge, enableIpForwarding } from './bridge.ts';
+export type { BridgeConfig } from './bridge.ts';
+export { attachEndpoint, detachEndpoint } from './endpoint.ts';
+export type { AttachOptions, Endpoint } from './endpoint.ts';
+export { BridgeFirewall } from './firewall.ts';
+export type { FirewallOptions, NetworkRules, PortMapping } from './firewall.ts';
