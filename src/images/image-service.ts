@@ -18,8 +18,8 @@ import type {
   ImageSummary,
 } from './docker-types.ts';
 import { danglingName, isDanglingName, type ImageRecord, type ImageStore } from './image-store.ts';
-import { isIndexType, isManifestType } from './media-types.ts';
-import { hostPlatform, isAttestation, platformRank, type PlatformSpec } from './platforms.ts';
+import { resolveImageTarget, type ImageBlobReader } from './image-target.ts';
+import { hostPlatform, type PlatformSpec } from './platforms.ts';
 import {
   defaultTag,
   familiarName,
@@ -29,9 +29,7 @@ import {
   referenceName,
   type Reference,
 } from './reference.ts';
-import { chainIds } from './rootfs.ts';
 import type { Descriptor, ImageConfig, Manifest } from './types.ts';
-import { parseImageConfig, parseIndex, parseManifest } from './validate.ts';
 
 /** One image as the engine sees it: identified by its config digest (docker's image ID). */
 export interface ResolvedImage {
@@ -151,7 +149,7 @@ function labelMatches(labels: Record<string, string> | undefined, filters: strin
 export class ImageService {
   private readonly opts: ImageServiceOptions;
   private readonly platform: PlatformSpec;
-  private readonly blobCache = new Map<string, Promise<unknown>>();
+  private readonly blobCache = new Map<string, Promise<Buffer>>();
 
   constructor(options: ImageServiceOptions) {
     this.opts = options;
@@ -164,50 +162,24 @@ export class ImageService {
 
   // ---- resolution ----
 
-  private readJson<T>(desc: Descriptor, parse: (b: Buffer) => T): Promise<T> {
-    let p = this.blobCache.get(desc.digest) as Promise<T> | undefined;
-    if (!p) {
-      p = this.opts.content.readBlob({ digest: desc.digest as Digest, size: desc.size }).then(parse);
-      p.catch(() => this.blobCache.delete(desc.digest));
-      this.blobCache.set(desc.digest, p);
-    }
-    return p;
-  }
-
-  /** The platform manifest of a target (an index is narrowed to the best local match). */
-  private async resolveTarget(target: Descriptor, depth = 0): Promise<{ manifestDescriptor: Descriptor; manifest: Manifest } | undefined> {
-    if (isManifestType(target.mediaType)) {
-      return { manifestDescriptor: target, manifest: await this.readJson(target, (b) => parseManifest(b, { mediaType: target.mediaType })) };
-    }
-    if (!isIndexType(target.mediaType) || depth > 2) return undefined;
-    const index = await this.readJson(target, (b) => parseIndex(b, { mediaType: target.mediaType }));
-    const candidates = index.manifests
-      .filter((m) => !isAttestation(m))
-      .map((m, i) => ({ m, i, rank: m.platform ? platformRank(this.platform, m.platform) : Infinity }))
-      .sort((a, b) => a.rank - b.rank || a.i - b.i);
-    for (const { m, rank } of candidates) {
-      if (rank === Infinity && candidates.some((c) => c.rank !== Infinity)) break;
-      if (!(await this.opts.content.exists(m.digest as Digest))) continue;
-      const r = await this.resolveTarget(m, depth + 1);
-      if (r) return r;
-    }
-    return undefined;
-  }
+  /** Blobs are immutable: manifests and configs are read once per service. */
+  private readonly reader: ImageBlobReader = {
+    readBlob: (desc) => {
+      let p = this.blobCache.get(desc.digest) as Promise<Buffer> | undefined;
+      if (!p) {
+        p = this.opts.content.readBlob(desc);
+        p.catch(() => this.blobCache.delete(desc.digest));
+        this.blobCache.set(desc.digest, p);
+      }
+      return p;
+    },
+    exists: (digest) => this.opts.content.exists(digest),
+  };
 
   private async resolveRecord(rec: ImageRecord): Promise<Omit<ResolvedImage, 'records' | 'target'> | undefined> {
     try {
-      const r = await this.resolveTarget(rec.target);
-      if (!r) return undefined;
-      const configDescriptor = r.manifest.config;
-      const config = await this.readJson(configDescriptor, (b) => parseImageConfig(b));
-      return {
-        id: configDescriptor.digest as Digest,
-        manifestDescriptor: r.manifestDescriptor,
-        manifest: r.manifest,
-        configDescriptor,
-        config,
-        chainIds: chainIds(config.rootfs.diff_ids ?? []),
-      };
+      const r = await resolveImageTarget(this.reader, rec.target, this.platform);
+      return { ...r, id: r.configDescriptor.digest as Digest };
     } catch (err) {
       if (isNotFound(err)) {
         this.opts.logger?.debug('image content missing', { image: rec.name, err });

@@ -76,3 +76,5 @@ export type { ImportRootfsOptions, ImportResult, ImportStore } from './import-ro
 export { exportFilesystem, exportTree } from './export-filesystem.ts';
 export { commitContainer, writeDiffLayer } from './commit-container.ts';
 export type { CommitContainerOptions, CommitResult } from './commit-container.ts';
+export { childDescriptors, gcRefLabels, resolveImageTarget, walkImage } from './image-target.ts';
+export type { ImageBlobReader, ImageTarget } from './image-target.ts';
