@@ -126,3 +126,25 @@ test('50 parallel run --rm: all succeed, nothing leaked', async (t) => {
   });
   assert.deepEqual(monitors, [], 'no monitors left');
 });
+
+test('a TTY container attached before start gets raw pty output', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { id } = await h.svc.create({ config: h.config({ cmd: ['sh', '-c', 'tty; echo "term=$TERM"'], tty: true, openStdin: true }) });
+  const out: Buffer[] = [];
+  const conn = new Duplex({
+    read() {},
+    write(chunk: Buffer, _e, cb) {
+      out.push(chunk);
+      cb();
+    },
+  });
+  const attached = attachContainer(h.svc, id, { stdin: true, stdout: true, stderr: true, logs: false, stream: true }, conn, nullLogger);
+  const exited = h.svc.wait(id, 'next-exit');
+  await new Promise((r) => setTimeout(r, 50));
+  await h.svc.start(id);
+  assert.equal((await exited).exitCode, 0);
+  await attached;
+  const text = Buffer.concat(out).toString();
+  assert.match(text, /^\/dev\/pts\/\d+\r\nterm=xterm\r\n$/);
+});
