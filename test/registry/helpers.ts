@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,10 +62,11 @@ export interface TestImage {
 export async function makeImage(store: ContentStore, layerSizes: number[], options: { mediaType?: 'oci' | 'docker'; seed?: string } = {}): Promise<TestImage> {
   const docker = options.mediaType === 'docker';
   const layers = [];
-  for (const size of layerSizes) {
-    const data = randomBytes(size);
+  for (const n of layerSizes) {
+    // gzip of random bytes: real compressed layers (tools such as skopeo check), about n bytes
+    const data = gzipSync(randomBytes(n), { level: 1 });
     const { digest } = await writeBlob(store, data);
-    layers.push({ digest, size, data });
+    layers.push({ digest, size: data.length, data });
   }
   const configBody = Buffer.from(
     JSON.stringify({
