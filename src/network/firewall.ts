@@ -134,6 +134,21 @@ export class BridgeFirewall {
     await this.deleteTagged(`ctr:${owner}`);
   }
 
+  /**
+   * The owners (container ids) that have published-port rules, so a restarted daemon can
+   * unpublish those of containers that are gone.
+   */
+  async publishedOwners(): Promise<string[]> {
+    const owners = new Set<string>();
+    for (const [table, chain] of [['nat', this.dnatChain], ['filter', this.forwardChain]] as const) {
+      for (const line of await listRules(table, chain)) {
+        const tag = argAfter(splitRule(line), '--comment');
+        if (tag?.startsWith('berth:ctr:')) owners.add(tag.slice('berth:ctr:'.length));
+      }
+    }
+    return [...owners].sort();
+  }
+
   private async deleteTagged(tag: string): Promise<void> {
     const chains: [IptablesTable, string][] = [['nat', this.dnatChain], ['nat', this.postroutingChain], ['filter', this.forwardChain]];
     for (const [table, chain] of chains) {

@@ -10,3 +10,6 @@ export { attachEndpoint, detachEndpoint } from './endpoint.ts';
 export type { AttachOptions, Endpoint } from './endpoint.ts';
 export { BridgeFirewall } from './firewall.ts';
 export type { FirewallOptions, NetworkRules, PortMapping } from './firewall.ts';
+export { renderHosts, renderResolvConf, parseResolvConf } from './files.ts';
+export type { HostsOptions, ResolvConf, ResolvOptions } from './files.ts';
+export { allocateHostPort, isHostPortFree } from './host-ports.ts';

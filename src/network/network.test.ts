@@ -108,6 +108,7 @@ test('bridge, veth endpoints and published ports work between real namespaces', 
   httpd = spawn('nsenter', [`--net=${path1}`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', web], { stdio: 'ignore' });
   const hostPort = 20000 + (parseInt(id, 16) % 20000);
   await fw.publish({ owner: `c${id}`, proto: 'tcp', hostPort, containerIp: `${base}.2`, containerPort: 8080, bridge });
+  assert.deepEqual(await fw.publishedOwners(), [`c${id}`]);
   const dnat = await listRules('nat', `${prefix}-DNAT`);
   assert.equal(dnat.length, 1);
   assert.match(dnat[0]!, new RegExp(`--dport ${hostPort} .*--to-destination ${base}\\.2:8080`));
@@ -122,6 +123,7 @@ test('bridge, veth endpoints and published ports work between real namespaces', 
 
   await fw.unpublish(`c${id}`);
   assert.deepEqual(await listRules('nat', `${prefix}-DNAT`), []);
+  assert.deepEqual(await fw.publishedOwners(), []);
   await assert.rejects(get(hostAddress(), hostPort), 'unpublished port is closed');
 
   await fw.removeNetwork(bridge);
