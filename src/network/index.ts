@@ -13,3 +13,5 @@ export type { FirewallOptions, NetworkRules, PortMapping } from './firewall.ts';
 export { renderHosts, renderResolvConf, parseResolvConf } from './files.ts';
 export type { HostsOptions, ResolvConf, ResolvOptions } from './files.ts';
 export { allocateHostPort, isHostPortFree } from './host-ports.ts';
+export { BridgeNetworks } from './bridge-networks.ts';
+export type { BridgeNetwork, ConnectOptions, ConnectedEndpoint } from './bridge-networks.ts';
