@@ -1,39 +1,8 @@
-/**
- * The runtime part of an image config ("config" in the OCI image config, plus Docker's
- * Healthcheck, Shell and OnBuild), as the builder evolves it step by step.
- */
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+import type { History, ImageConfigConfig } from '../images/index.ts';
 
-export interface ContainerConfig {
-  User?: string;
-  ExposedPorts?: Record<string, Record<string, never>>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, Record<string, never>>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  Healthcheck?: HealthConfig;
-  Shell?: string[];
-  OnBuild?: string[] | null;
-  ArgsEscaped?: boolean;
-}
-
-export interface HistoryEntry {
-  created?: string;
-  created_by?: string;
-  author?: string;
-  comment?: string;
-  empty_layer?: boolean;
-}
+/** The runtime part of an image config ("config" in the OCI image config), as a build evolves it. */
+export type ContainerConfig = ImageConfigConfig;
+export type HistoryEntry = History;
 
 /** Reads `NAME=value` entries of an Env list into a map (later entries win). */
 export function envMap(env: readonly string[] | undefined): Map<string, string> {
