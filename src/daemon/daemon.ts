@@ -10,12 +10,17 @@ import {
   registerVolumeRoutes,
   requestLogger,
 } from '../api/server/index.ts';
+import { LocalContentStore, SqliteLabelStore, contentRoot } from '../content/index.ts';
+import type { ContainerService, ImageProvider, ImageRuntimeConfig } from '../containers/index.ts';
+import { GarbageCollector, ImageService, ImageStore, LeaseManager } from '../images/index.ts';
 import { binPath, invalidArgument, writeFileAtomicSync, wrap, type Logger } from '../lib/index.ts';
-import { metadataDbPath, openMetadataDb, type MetadataDb } from '../metadata/index.ts';
+import { metadataDbPath, migrate, openMetadataDb } from '../metadata/index.ts';
+import { OverlaySnapshotter } from '../snapshots/index.ts';
 import { VolumeService } from '../volumes/index.ts';
 import { parseHost, type DaemonConfig } from './config.ts';
+import { wireContainers } from './containers-backend.ts';
 import { EventsService } from './events-service.ts';
-import { unavailableImageBackend } from './image-backend-unavailable.ts';
+import { DaemonImageBackend } from './images-backend.ts';
 import { acquirePidfile } from './pidfile.ts';
 import { DaemonSystemBackend } from './system-backend.ts';
 import { DaemonVolumeBackend } from './volumes-backend.ts';
@@ -59,59 +64,23 @@ export function resolveGroup(group: string): number {
 
 /**
  * berthd: composes every service over one data root and serves the Engine API. Start-up order
- * is pidfile → directories → metadata db → services → routes → listeners, so the socket answers
- * as soon as the daemon can really serve. stop() closes the listeners and the database and
- * leaves containers running (live restore).
+ * is pidfile → directories → metadata db → content, snapshots, images, volumes, containers (with
+ * live-restore reconcile) → routes → listeners, so the socket answers as soon as the daemon can
+ * really serve. stop() closes the listeners and the database and leaves containers running.
  */
 export class Daemon {
-  readonly events = new EventsService();
-  readonly volumes: VolumeService;
-  readonly system: DaemonSystemBackend;
-  readonly router: Router;
-  private readonly server: ApiServer;
-  private readonly db: MetadataDb;
-  private readonly releasePidfile: () => void;
-  private readonly log: Logger;
-  private stopped = false;
-
   private constructor(
     readonly config: DaemonConfig,
-    options: DaemonOptions,
-    db: MetadataDb,
-    releasePidfile: () => void,
-  ) {
-    this.log = options.log;
-    this.db = db;
-    this.releasePidfile = releasePidfile;
-    this.volumes = new VolumeService({
-      root: join(config.dataRoot, 'volumes'),
-      db,
-      log: options.log.with({ component: 'volumes' }),
-      onEvent: (e) => this.events.publish({ type: 'volume', action: e.action, id: e.name, attributes: e.attributes }),
-    });
-    const volumeBackend = new DaemonVolumeBackend(this.volumes);
-    this.system = new DaemonSystemBackend(
-      {
-        version: options.version,
-        gitCommit: options.gitCommit ?? '',
-        dataRoot: config.dataRoot,
-        engineId: engineId(config.dataRoot),
-        labels: config.labels,
-        debug: config.logLevel === 'debug',
-        runtimePath: binPath('berth-runtime'),
-      },
-      {
-        eventListeners: () => this.events.listeners,
-        diskUsage: { volumes: () => volumeBackend.diskUsage() },
-      },
-    );
-    this.router = new Router().use(requestLogger());
-    registerSystemRoutes(this.router, this.system);
-    registerEventRoutes(this.router, this.events);
-    registerVolumeRoutes(this.router, volumeBackend);
-    registerImageRoutes(this.router, unavailableImageBackend());
-    this.server = new ApiServer(this.router, { log: options.log.with({ component: 'api' }), serverHeader: `Berth/${options.version} (linux)` });
-  }
+    readonly events: EventsService,
+    readonly volumes: VolumeService,
+    readonly system: DaemonSystemBackend,
+    readonly images: DaemonImageBackend,
+    readonly containers: ContainerService,
+    readonly router: Router,
+    private readonly server: ApiServer,
+    private readonly closers: (() => void | Promise<void>)[],
+    private readonly log: Logger,
+  ) {}
 
   /** Builds the daemon and starts listening on every configured host. */
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -124,16 +93,132 @@ export class Daemon {
       throw wrap(err, 'create data root and exec root');
     }
     const releasePidfile = acquirePidfile(config.pidfile);
-    let db: MetadataDb | undefined;
+    const closers: (() => void | Promise<void>)[] = [releasePidfile];
+    const closeAll = async () => {
+      for (const c of closers.reverse()) {
+        try {
+          await c();
+        } catch (err) {
+          log.warn('shutdown step failed', { error: err });
+        }
+      }
+    };
     try {
-      db = openMetadataDb(metadataDbPath(config.dataRoot));
-      const daemon = new Daemon(config, options, db, releasePidfile);
+      const db = openMetadataDb(metadataDbPath(config.dataRoot));
+      closers.push(() => {
+        db.close();
+      });
+      const events = new EventsService();
+      const content = new LocalContentStore(contentRoot(config.dataRoot), {
+        labels: new SqliteLabelStore(db, { migrate }),
+        logger: log.with({ component: 'content' }),
+      });
+      const snapshotter = new OverlaySnapshotter({ root: config.dataRoot, db, migrate });
+      closers.push(() => snapshotter.close());
+      const imageStore = new ImageStore(db);
+      const leases = new LeaseManager(db);
+      let containers: ContainerService | undefined;
+      const gc = new GarbageCollector({
+        db,
+        content,
+        images: imageStore,
+        leases,
+        snapshots: { snapshotter, roots: () => ({ snapshots: (containers?.list() ?? []).map((c) => c.snapshotKey) }) },
+        logger: log.with({ component: 'gc' }),
+      });
+      const imageService = new ImageService({
+        images: imageStore,
+        content,
+        layerSize: async (chainId) => {
+          try {
+            return (await snapshotter.usage(chainId)).size;
+          } catch {
+            return undefined;
+          }
+        },
+        containerCount: (id) => (containers?.list() ?? []).filter((c) => c.imageId === id).length,
+        isImageInUse: (id) => {
+          const c = (containers?.list() ?? []).find((x) => x.imageId === id);
+          return c ? { containerId: c.id, running: c.state.status === 'running' || c.state.status === 'paused' } : undefined;
+        },
+        collect: () => gc.collect(),
+        logger: log.with({ component: 'images' }),
+      });
+      const images = new DaemonImageBackend({
+        service: imageService,
+        store: imageStore,
+        content,
+        snapshotter,
+        events,
+        log: log.with({ component: 'images' }),
+        containers: () => containers,
+      });
+      const volumes = new VolumeService({
+        root: join(config.dataRoot, 'volumes'),
+        db,
+        log: log.with({ component: 'volumes' }),
+        onEvent: (e) => events.publish({ type: 'volume', action: e.action, id: e.name, attributes: e.attributes }),
+      });
+      const volumeBackend = new DaemonVolumeBackend(volumes);
+      const router = new Router().use(requestLogger());
+      const wired = await wireContainers({
+        db,
+        dataRoot: config.dataRoot,
+        execRoot: config.execRoot,
+        snapshotter,
+        images: unpackingImageProvider(imageService, images),
+        volumes: { acquire: (name, o) => volumes.acquire(name, o), remove: (name) => volumes.release(name) },
+        events,
+        log,
+        router,
+      });
+      containers = wired.service;
+      closers.push(() => wired.service.close());
+      volumes.setUsers((name) => wired.service.volumeUsers(name));
+      const system = new DaemonSystemBackend(
+        {
+          version: options.version,
+          gitCommit: options.gitCommit ?? '',
+          dataRoot: config.dataRoot,
+          engineId: engineId(config.dataRoot),
+          labels: config.labels,
+          debug: config.logLevel === 'debug',
+          runtimePath: binPath('berth-runtime'),
+        },
+        {
+          eventListeners: () => events.listeners,
+          containerCounts: async () => {
+            const counts = { running: 0, paused: 0, stopped: 0 };
+            for (const c of wired.service.list()) {
+              if (c.state.status === 'running' || c.state.status === 'restarting') counts.running++;
+              else if (c.state.status === 'paused') counts.paused++;
+              else counts.stopped++;
+            }
+            return counts;
+          },
+          imageCount: async () => (await imageService.list()).length,
+          diskUsage: {
+            volumes: () => volumeBackend.diskUsage(),
+            images: async () => {
+              const du = await imageService.diskUsage();
+              return { items: du.Images, layersSize: du.LayersSize };
+            },
+            containers: async () => (await wired.backend.list({ all: true, limit: -1, size: true, filters: new Map() })) as unknown[],
+          },
+        },
+      );
+      registerSystemRoutes(router, system);
+      registerEventRoutes(router, events);
+      registerVolumeRoutes(router, volumeBackend);
+      registerImageRoutes(router, images);
+      const server = new ApiServer(router, { log: log.with({ component: 'api' }), serverHeader: `Berth/${options.version} (linux)` });
+      closers.push(() => server.close());
+      const daemon = new Daemon(config, events, volumes, system, images, wired.service, router, server, closers, log);
       await daemon.listen();
-      daemon.events.publish({ type: 'daemon', action: 'start', id: daemon.system.version().Version, attributes: { name: 'berthd' } });
+      events.publish({ type: 'daemon', action: 'start', id: system.version().Version, attributes: { name: 'berthd' } });
       return daemon;
     } catch (err) {
-      db?.close();
-      releasePidfile();
+      await closeAll();
       throw err;
     }
   }
@@ -156,13 +241,35 @@ export class Daemon {
     }
   }
 
+  private stopped = false;
+
   /** Stops serving and closes the database; containers keep running. Safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.log.info('shutting down: containers keep running (live restore)');
-    await this.server.close();
-    this.db.close();
-    this.releasePidfile();
+    for (const c of [...this.closers].reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        this.log.warn('shutdown step failed', { error: err });
+      }
+    }
   }
+}
+
+/**
+ * The container service's image port: the image's config and top snapshot, unpacking any
+ * missing layer first (images loaded or imported before a crash, or whose snapshots were
+ * collected).
+ */
+function unpackingImageProvider(service: ImageService, images: DaemonImageBackend): ImageProvider {
+  return {
+    async resolve(ref) {
+      const img = await service.getImage(ref);
+      await images.ensureUnpacked(img);
+      const top = img.chainIds.at(-1);
+      return { id: img.id, config: (img.config.config ?? {}) as ImageRuntimeConfig, ...(top ? { snapshotParent: top } : {}) };
+    },
+  };
 }
