@@ -86,10 +86,10 @@ test('GarbageCollector keeps what images, leases, labels and containers referenc
   const rooted = await writeBlob(content, 'pinned blob', { labels: { [ContentLabels.gcRoot]: 'yes' } });
   const leased = await writeBlob(content, 'leased blob');
   const lease = leases.create();
-  leases.addResource(lease.id, { type: 'content', id: leased.digest });
+  await leases.addResource(lease.id, { type: 'content', id: leased.digest });
   const expired = leases.create({ expiresInMs: -1 });
   const lapsed = await writeBlob(content, 'lapsed blob');
-  leases.addResource(expired.id, { type: 'content', id: lapsed.digest });
+  await leases.addResource(expired.id, { type: 'content', id: lapsed.digest });
 
   const chainA = await unpack(snapshotter, a);
   const chainB = await unpack(snapshotter, b);
@@ -134,8 +134,8 @@ test('GarbageCollector does not race an in-progress pull that holds a lease', as
   const layer = randomBytes(200_000);
   const digest = sha256(layer);
   const lease = leases.create({ expiresInMs: 60_000 });
-  leases.addResource(lease.id, { type: 'content', id: digest });
-  leases.addResource(lease.id, { type: 'ingest', id: `pull-${digest}` });
+  await leases.addResource(lease.id, { type: 'content', id: digest });
+  await leases.addResource(lease.id, { type: 'ingest', id: `pull-${digest}` });
   const w = await content.writer(`pull-${digest}`, { expected: { digest, size: layer.length } });
   await w.write(layer.subarray(0, 100_000));
   // GC while the writer is open and while it is idle between retries: the ingest survives.
@@ -146,7 +146,7 @@ test('GarbageCollector does not race an in-progress pull that holds a lease', as
   assert.deepEqual(r.removedIngests, [], 'a leased ingest is kept even when idle');
   // Many blobs committed while collections run concurrently: none is lost.
   const blobs = Array.from({ length: 20 }, () => randomBytes(5000));
-  for (const b of blobs) leases.addResource(lease.id, { type: 'content', id: sha256(b) });
+  for (const b of blobs) await leases.addResource(lease.id, { type: 'content', id: sha256(b) });
   const runs: Promise<unknown>[] = [];
   const writes = blobs.map(async (b, i) => {
     if (i % 5 === 0) runs.push(gcNow.collect());

@@ -22,7 +22,9 @@ import { chainIds } from './rootfs.ts';
  *
  * Races: candidates are listed *before* the roots are read, and the roots (image records and
  * leases) are read in one SQLite transaction, so a blob committed after the listing is not a
- * candidate, and a pull that leases a digest before writing it is always seen as a root.
+ * candidate, and a pull that leases a digest before writing it is always seen as a root. From
+ * reading the roots to the end of the sweep, LeaseManager.addResource waits, so a pull never
+ * takes a blob the sweep is about to remove for one already present.
  */
 
 /** The snapshot side GC needs (the overlay snapshotter satisfies it). */
@@ -83,7 +85,7 @@ export class GarbageCollector {
   }
 
   private async run(dryRun: boolean): Promise<GcResult> {
-    const { content, images, leases, db, logger } = this.opts;
+    const { content, leases } = this.opts;
     const now = new Date();
     const result: GcResult = { removedContent: [], removedSnapshots: [], removedIngests: [], expiredLeases: [], reclaimedBytes: 0 };
 
@@ -100,7 +102,25 @@ export class GarbageCollector {
       });
     }
 
-    // 2. Roots: image records and live leases, read together.
+    // 2. Roots: image records and live leases, read together. From here to the end of the sweep
+    // no resource can be added to a lease (addResource waits).
+    const release = leases.holdForCollection();
+    try {
+      return await this.markAndSweep(dryRun, now, result, blobs, snaps);
+    } finally {
+      release();
+    }
+  }
+
+  private async markAndSweep(
+    dryRun: boolean,
+    now: Date,
+    result: GcResult,
+    blobs: Map<Digest, { size: number; labels: Record<string, string> }>,
+    snaps: Map<string, { parent?: string; kind: string; labels: Record<string, string> }>,
+  ): Promise<GcResult> {
+    const { content, images, leases, db, logger } = this.opts;
+    const snapshotter = this.opts.snapshots?.snapshotter;
     if (!dryRun) result.expiredLeases = leases.deleteExpired(now);
     const { targets, leased } = db.transaction(() => ({
       targets: images.list().map((r) => r.target),

@@ -56,13 +56,13 @@ test('LeaseManager tracks resources of live leases and drops expired ones', asyn
   const leases = new LeaseManager(db);
   const pull = leases.create({ id: 'pull-1', labels: { ref: 'busybox' } });
   assert.throws(() => leases.create({ id: 'pull-1' }), (e) => isAlreadyExists(e));
-  leases.addResource(pull.id, { type: 'content', id: sha256('m') });
-  leases.addResource(pull.id, { type: 'content', id: sha256('m') });
-  leases.addResource(pull.id, { type: 'ingest', id: 'ingest-1' });
+  await leases.addResource(pull.id, { type: 'content', id: sha256('m') });
+  await leases.addResource(pull.id, { type: 'content', id: sha256('m') });
+  await leases.addResource(pull.id, { type: 'ingest', id: 'ingest-1' });
   const old = leases.create({ expiresInMs: -1 });
-  leases.addResource(old.id, { type: 'snapshot', id: 'snap-old' });
-  assert.throws(() => leases.addResource('missing', { type: 'content', id: 'x' }), (e) => isNotFound(e));
-  assert.throws(() => leases.addResource(pull.id, { type: 'bogus' as never, id: 'x' }), /unknown resource type/);
+  await leases.addResource(old.id, { type: 'snapshot', id: 'snap-old' });
+  await assert.rejects(leases.addResource('missing', { type: 'content', id: 'x' }), (e) => isNotFound(e));
+  await assert.rejects(leases.addResource(pull.id, { type: 'bogus' as never, id: 'x' }), /unknown resource type/);
   assert.deepEqual(leases.listResources(pull.id), [
     { type: 'content', id: sha256('m') },
     { type: 'ingest', id: 'ingest-1' },
@@ -76,7 +76,7 @@ test('LeaseManager tracks resources of live leases and drops expired ones', asyn
   leases.deleteResource(pull.id, { type: 'ingest', id: 'ingest-1' });
   assert.equal(leases.listResources(pull.id).length, 1);
   const seen = await leases.withLease(async (l) => {
-    leases.addResource(l.id, { type: 'content', id: sha256('x') });
+    await leases.addResource(l.id, { type: 'content', id: sha256('x') });
     return l.id;
   });
   assert.equal(leases.list().some((l) => l.id === seen), false, 'withLease deletes its lease');
@@ -86,4 +86,31 @@ test('LeaseManager tracks resources of live leases and drops expired ones', asyn
   assert.deepEqual(leases.list().map((l) => l.id), ['pull-1']);
   leases.delete('pull-1');
   assert.deepEqual(leases.listResources('pull-1'), [], 'resources go with their lease');
+});
+
+test('LeaseManager addResource waits while a collection holds the leases', async (t) => {
+  const db = openMetadataDb(':memory:');
+  t.after(() => db.close());
+  const leases = new LeaseManager(db);
+  const l = leases.create();
+  const release = leases.holdForCollection();
+  let added = false;
+  const p = leases.addResource(l.id, { type: 'content', id: sha256('late') }).then(() => (added = true));
+  await sleep(30);
+  assert.equal(added, false);
+  assert.deepEqual(leases.listResources(l.id), []);
+  release();
+  await p;
+  assert.deepEqual(leases.listResources(l.id), [{ type: 'content', id: sha256('late') }]);
+  // Two holds in a row: the resource waits for both.
+  const r1 = leases.holdForCollection();
+  const r2 = leases.holdForCollection();
+  let second = false;
+  const q = leases.addResource(l.id, { type: 'snapshot', id: 's' }).then(() => (second = true));
+  r1();
+  await sleep(10);
+  assert.equal(second, false);
+  r2();
+  await q;
+  assert.equal(second, true);
 });

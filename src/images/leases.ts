@@ -56,6 +56,9 @@ export interface CreateLeaseOptions {
 
 export class LeaseManager {
   private readonly db: MetadataDb;
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+  private holds = 0;
 
   constructor(db: MetadataDb) {
     this.db = db;
@@ -97,12 +100,37 @@ export class LeaseManager {
     if (r.changes === 0) throw notFound(`lease ${JSON.stringify(id)}: not found`);
   }
 
-  addResource(leaseId: string, resource: LeaseResource): void {
+  /**
+   * Adds a resource to a lease. Add it *before* writing or looking for the resource: while a GC
+   * is between reading its roots and the end of its sweep this waits, so a blob the GC is about
+   * to remove is never taken as already present.
+   */
+  async addResource(leaseId: string, resource: LeaseResource): Promise<void> {
     if (!types.has(resource.type)) throw invalidArgument(`lease ${JSON.stringify(leaseId)}: unknown resource type ${JSON.stringify(resource.type)}`);
+    while (this.gate) await this.gate;
     withTransaction(this.db, () => {
       if (!this.db.prepare('SELECT 1 FROM leases WHERE id = ?').get(leaseId)) throw notFound(`lease ${JSON.stringify(leaseId)}: not found`);
       this.db.prepare('INSERT OR IGNORE INTO lease_resources (lease_id, type, id) VALUES (?, ?, ?)').run(leaseId, resource.type, resource.id);
     });
+  }
+
+  /**
+   * Used by the GC: until the returned function is called, addResource waits. The GC holds it
+   * from reading its roots to the end of its sweep.
+   */
+  holdForCollection(): () => void {
+    if (this.holds++ === 0) this.gate = new Promise<void>((resolve) => (this.openGate = resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds === 0) {
+        const open = this.openGate;
+        this.gate = undefined;
+        this.openGate = undefined;
+        open?.();
+      }
+    };
   }
 
   deleteResource(leaseId: string, resource: LeaseResource): void {
