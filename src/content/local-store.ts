@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { chmod, link, mkdir, open, readdir, readFile, rm, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -42,9 +42,10 @@ import type {
  *   ingest/<sha256(ref)>/expected expected digest (may be absent)
  *   ingest/<sha256(ref)>/startedat
  *
- * Commit hard-links `data` to its blob path (fails with EEXIST if the blob appeared meanwhile, so
- * two writers of one digest coalesce), fsyncs the blob dir and removes the ingest dir. A crash at
- * any point leaves either a complete blob or an ingest (resumable, or removed by pruneIngests).
+ * Commit fsyncs `data`, verifies size and digest, renames it to its blob path (already-exists if
+ * the blob is there, so two writers of one digest coalesce), fsyncs the blob dir and removes the
+ * ingest dir. A crash at any point leaves either a complete blob or an ingest (resumable, or
+ * removed by pruneIngests); a partial blob is never under blobs/.
  */
 
 /** `<data-root>/content`, the root a LocalContentStore is opened at. */
@@ -416,15 +417,13 @@ export class LocalContentStore implements ContentStore {
     const target = this.blobPath(digest);
     const blobDir = join(this.root, 'blobs', digestAlgorithm(digest));
     await mkdir(blobDir, { recursive: true });
-    try {
-      await link(join(dir, 'data'), target);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-        await rm(dir, { recursive: true, force: true });
-        throw alreadyExists(`commit ${JSON.stringify(ref)}: content ${digest} already exists`);
-      }
-      throw err;
+    if (await this.exists(digest)) {
+      await rm(dir, { recursive: true, force: true });
+      throw alreadyExists(`commit ${JSON.stringify(ref)}: content ${digest} already exists`);
     }
+    // A writer of the same digest under another ref may rename at the same moment: the bytes are
+    // identical (both verified), so whichever rename lands last is the same blob.
+    await rename(join(dir, 'data'), target);
     const now = new Date();
     await chmod(target, 0o444);
     await utimes(target, now, now);
