@@ -92,3 +92,29 @@ export function berthInPty(args: string[], steps: { wait: number; send: string }
 export const daemonOptions = process.env.BERTH_TEST_BERTHD_TSX
   ? { command: [process.execPath, '--import', 'tsx', join(root, 'src/cmd/berthd.ts')] }
   : {};
+
+/**
+ * The daemon a CLI end-to-end test talks to: a private berthd (startDaemon), or the daemon at
+ * BERTH_CLI_TEST_HOST when set (to check the CLI against another Engine API, e.g. a dockerd).
+ */
+export async function cliDaemon(t: { after: (fn: () => Promise<void>) => void }): Promise<{ host: string }> {
+  const external = process.env.BERTH_CLI_TEST_HOST;
+  if (external) return { host: external };
+  const { startDaemon } = await import('../helpers/daemon.ts');
+  return startDaemon(t, daemonOptions);
+}
+
+/** A busybox image tar (one layer) made from this machine's busybox-static, for `berth import`. */
+export async function busyboxTar(): Promise<Buffer> {
+  const { makeBusyboxRootfs } = await import('../helpers/busybox-rootfs.ts');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cli-rootfs-'));
+  try {
+    makeBusyboxRootfs(dir);
+    return execFileSync('tar', ['-C', dir, '-c', '.'], { maxBuffer: 64 * 1024 * 1024 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
