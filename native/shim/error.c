@@ -20,3 +20,14 @@ int fail(struct shim_error *err, int errnum, const char *fmt, ...) {
   }
   return -1;
 }
+
+int prefix_error(struct shim_error *err, const char *fmt, ...) {
+  char prefix[512], old[sizeof err->msg];
+  memcpy(old, err->msg, sizeof old);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(prefix, sizeof prefix, fmt, ap);
+  va_end(ap);
+  snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+  return -1;
+}

@@ -10,4 +10,7 @@ struct shim_error {
 /* Sets err to "<fmt>: <strerror(errnum)>" (lower-cased), or just <fmt> when errnum is 0. Returns -1. */
 int fail(struct shim_error *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Puts "<fmt>: " in front of err's message. Returns -1. */
+int prefix_error(struct shim_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

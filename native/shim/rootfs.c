@@ -44,8 +44,16 @@ static const char *split_path(const char *path, char *parent, size_t size) {
   return base;
 }
 
-/* Creates every missing directory of `path` inside the rootfs; returns an O_PATH fd of it. */
+static int mkdir_in_root_depth(const char *path, int depth, struct shim_error *err);
+
+/* Creates every missing directory of `path` inside the rootfs; returns an O_PATH fd of it.
+ * A dangling symlink on the way is followed inside the rootfs and its target created there. */
 static int mkdir_in_root(const char *path, struct shim_error *err) {
+  return mkdir_in_root_depth(path, 0, err);
+}
+
+static int mkdir_in_root_depth(const char *path, int depth, struct shim_error *err) {
+  if (depth > 40) return fail(err, ELOOP, "resolve \"%s\" in rootfs", path);
   int fd = openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
   if (fd >= 0 || errno != ENOENT) {
     if (fd < 0) return fail(err, errno, "resolve \"%s\" in rootfs", path);
@@ -53,14 +61,26 @@ static int mkdir_in_root(const char *path, struct shim_error *err) {
   }
   char parent[4096];
   const char *base = split_path(path, parent, sizeof parent);
-  int pfd = mkdir_in_root(parent, err);
+  int pfd = mkdir_in_root_depth(parent, depth + 1, err);
   if (pfd < 0) return -1;
   if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
     int e = errno;
     close(pfd);
     return fail(err, e, "mkdir \"%s\" in rootfs", path);
   }
+  char link[4096];
+  ssize_t ll = readlinkat(pfd, base, link, sizeof link - 1);
   close(pfd);
+  if (ll > 0) {
+    /* a dangling symlink: create what it points to, resolved inside the rootfs */
+    link[ll] = '\0';
+    char next[8300];
+    if (link[0] == '/') snprintf(next, sizeof next, "%s", link);
+    else snprintf(next, sizeof next, "%s/%s", parent, link);
+    int tfd = mkdir_in_root_depth(next, depth + 1, err);
+    if (tfd < 0) return -1;
+    close(tfd);
+  }
   fd = openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
   if (fd < 0) return fail(err, errno, "resolve \"%s\" in rootfs", path);
   return fd;
@@ -121,7 +141,7 @@ static int do_mount(const struct plan_rec *r, struct shim_error *err) {
     file = !S_ISDIR(st.st_mode);
   }
   int fd = target_in_root(dst, file, err);
-  if (fd < 0) return fail(err, err->errnum, "mount \"%s\": %s", dst, err->msg);
+  if (fd < 0) return prefix_error(err, "mount \"%s\"", dst);
   char fdpath[64];
   snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
   int rc;
@@ -162,7 +182,7 @@ static int do_device(const struct plan_rec *r, struct shim_error *err) {
   char parent[4096];
   const char *base = split_path(path, parent, sizeof parent);
   int pfd = mkdir_in_root(parent, err);
-  if (pfd < 0) return fail(err, err->errnum, "device \"%s\": %s", path, err->msg);
+  if (pfd < 0) return prefix_error(err, "device \"%s\"", path);
   if (mknodat(pfd, base, kind | mode, makedev(maj, min)) < 0) {
     if (errno == EEXIST) {
       close(pfd);
@@ -257,7 +277,7 @@ int finish_rootfs(const struct plan *p, struct shim_error *err) {
     if (strcmp(r->f[0], "sysctl") == 0 && r->n >= 3) {
       char path[4200];
       snprintf(path, sizeof path, "/proc/sys/%s", r->f[1]);
-      if (write_file(path, r->f[2], strlen(r->f[2]), err) < 0) return fail(err, err->errnum, "sysctl \"%s\"", r->f[1]);
+      if (write_file(path, r->f[2], strlen(r->f[2]), err) < 0) return prefix_error(err, "sysctl \"%s\"", r->f[1]);
     }
   }
   const char *h = plan_str(p, "hostname", 1);

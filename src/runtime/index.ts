@@ -20,3 +20,4 @@ export { runHooks } from './hooks.ts';
 export * from './spec/index.ts';
 export * from './linux/index.ts';
 export * from './seccomp/index.ts';
+export * from './cgroups/index.ts';

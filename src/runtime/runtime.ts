@@ -29,7 +29,7 @@ import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
 import { OCI_VERSION, validateSpec } from './spec/index.ts';
 import { parseSignal } from './linux/index.ts';
 import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
-import { createCgroupManager, type ContainerCgroupManager } from './cgroups/index.ts';
+import { createCgroupManager, type CgroupStats, type ContainerCgroupManager } from './cgroups/index.ts';
 import { runHooks } from './hooks.ts';
 import { assertCan } from './state-machine.ts';
 import { StateStore, checkId, type StoredState } from './state-store.ts';
@@ -504,6 +504,16 @@ export class Runtime {
       await openCgroup(stored.cgroupsPath).set(resources);
     } catch (err) {
       throw wrap(err, `update ${JSON.stringify(id)}`);
+    }
+  }
+
+  /** Resource usage of the container's cgroup. */
+  async stats(id: string): Promise<CgroupStats> {
+    const stored = this.store.read('stats', id);
+    try {
+      return openCgroup(stored.cgroupsPath).stats();
+    } catch (err) {
+      throw wrap(err, `stats ${JSON.stringify(id)}`);
     }
   }
 
