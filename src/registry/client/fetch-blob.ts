@@ -44,13 +44,31 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
           await w.truncate(0);
           offset = 0;
         }
-        for await (const chunk of body) {
-          if (w.offset + (chunk as Buffer).length > desc.size) {
-            body.destroy();
-            throw failedPrecondition(`received more than the ${desc.size} bytes expected`);
-          }
-          await w.write(chunk as Buffer);
+        // Gather network chunks into larger writes; on an interruption what was gathered is
+        // written first, so the retry resumes after every byte received.
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        const flush = async () => {
+          if (pendingBytes === 0) return;
+          const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+          pending = [];
+          pendingBytes = 0;
+          await w.write(data);
           options.onBytes?.(w.offset);
+        };
+        try {
+          for await (const chunk of body) {
+            const c = chunk as Buffer;
+            if (w.offset + pendingBytes + c.length > desc.size) {
+              body.destroy();
+              throw failedPrecondition(`received more than the ${desc.size} bytes expected`);
+            }
+            pending.push(c);
+            pendingBytes += c.length;
+            if (pendingBytes >= 1 << 20) await flush();
+          }
+        } finally {
+          await flush();
         }
       }
       options.onVerifying?.();

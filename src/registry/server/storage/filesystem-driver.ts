@@ -110,9 +110,14 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
+/** Bytes gathered before one write to the file (request bodies arrive in small chunks). */
+const flushBytes = 1 << 20;
+
 class FsWriter implements FileWriter {
   size: number;
   private closed = false;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly fh: FileHandle,
@@ -123,29 +128,46 @@ class FsWriter implements FileWriter {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.size += chunk.length;
+    if (this.pendingBytes >= flushBytes) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
     let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+    while (off < data.length) {
+      const { bytesWritten } = await this.fh.write(data, off, data.length - off);
       off += bytesWritten;
     }
-    this.size += chunk.length;
   }
 
   async commit(): Promise<void> {
     if (this.closed) return;
+    await this.flush();
     await this.fh.sync();
     await this.close();
   }
 
   async cancel(): Promise<void> {
+    this.pending = [];
+    this.pendingBytes = 0;
     await this.close();
     await rm(this.path, { force: true });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    await this.fh.close();
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.fh.close();
+    }
   }
 }
 

@@ -1,0 +1,139 @@
+// Distribution benchmark: push and pull of a generated ~200 MiB, 4-layer image over loopback
+// through berth-registry, next to skopeo (into an OCI layout) and the distribution registry
+// (Debian's docker-registry) serving the same pull, where installed.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { LocalContentStore, writeBlob, type ContentStore } from '../../src/content/index.ts';
+import { RegistryClient } from '../../src/registry/client/index.ts';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const mib = 1024 * 1024;
+const layerMiB = Number(process.env['BENCH_LAYER_MIB'] ?? 50);
+const work = mkdtempSync(join(tmpdir(), 'berth-bench-distribution-'));
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await (await fetch(url)).arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function startBerthRegistry(): Promise<string> {
+  const port = await freePort();
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cmd/berth-registry.ts'), 'serve', '--addr', `127.0.0.1:${port}`, '--root', join(work, 'berth-registry'), '--log-level', 'error'], { env, stdio: 'ignore' });
+  children.push(p);
+  await waitUp(`http://127.0.0.1:${port}/v2/`);
+  return `127.0.0.1:${port}`;
+}
+
+async function startDistribution(): Promise<string | undefined> {
+  if (!existsSync('/usr/bin/docker-registry')) return undefined;
+  const port = await freePort();
+  const cfg = join(work, 'distribution.yml');
+  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'distribution')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const p = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
+  children.push(p);
+  await waitUp(`http://127.0.0.1:${port}/v2/`);
+  return `127.0.0.1:${port}`;
+}
+
+async function makeImage(store: ContentStore): Promise<{ digest: `${string}:${string}`; bytes: number }> {
+  const layers = [];
+  let bytes = 0;
+  for (let i = 0; i < 4; i++) {
+    const data = gzipSync(randomBytes(layerMiB * mib), { level: 1 });
+    const { digest } = await writeBlob(store, data);
+    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: data.length });
+    bytes += data.length;
+  }
+  const config = await writeBlob(store, JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } }));
+  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers });
+  const m = await writeBlob(store, manifest);
+  return { digest: m.digest, bytes };
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+let storeCount = 0;
+function freshStore(): LocalContentStore {
+  return new LocalContentStore(join(work, `content-${storeCount++}`));
+}
+
+async function main(): Promise<void> {
+  const src = freshStore();
+  const img = await makeImage(src);
+  const size = img.bytes / mib;
+  const rows: Array<[string, number | undefined, string?]> = [];
+  const berth = await startBerthRegistry();
+  const dist = await startDistribution();
+  const pusher = new RegistryClient({ content: src, dockerConfig: null });
+
+  rows.push(['berth push → berth-registry', await time(() => pusher.push(`${berth}/bench/app:v1`, { manifest: { digest: img.digest } }))]);
+  if (dist) rows.push(['berth push → distribution registry', await time(() => pusher.push(`${dist}/bench/app:v1`, { manifest: { digest: img.digest } }))]);
+  // a second store over the same blobs, without the labels that would let the push mount them
+  const unlabelled = new RegistryClient({ content: new LocalContentStore(join(work, 'content-0')), dockerConfig: null });
+  rows.push(['berth push, chunked 16 MiB → berth-registry', await time(() => unlabelled.push(`${berth}/bench/chunked:v1`, { manifest: { digest: img.digest }, chunkSize: 16 * mib }))]);
+  await unlabelled.close();
+  rows.push(['berth push → berth-registry, blobs known (mount)', await time(() => pusher.push(`${berth}/bench/mounted:v1`, { manifest: { digest: img.digest } }))]);
+
+  const pullFrom = async (host: string) => {
+    const c = new RegistryClient({ content: freshStore(), dockerConfig: null });
+    const t = await time(() => c.pull(`${host}/bench/app:v1`));
+    await c.close();
+    return t;
+  };
+  rows.push(['berth pull ← berth-registry', await pullFrom(berth)]);
+  if (dist) rows.push(['berth pull ← distribution registry', await pullFrom(dist)]);
+  const skopeo = existsSync('/usr/bin/skopeo');
+  const skopeoPull = async (host: string, n: number) =>
+    time(() => run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${host}/bench/app:v1`, `oci:${join(work, `oci-${n}`)}:v1`], { env: { ...process.env, HOME: work } }));
+  if (skopeo) {
+    rows.push(['skopeo copy ← berth-registry (OCI layout)', await skopeoPull(berth, 1)]);
+    if (dist) rows.push(['skopeo copy ← distribution registry (OCI layout)', await skopeoPull(dist, 2)]);
+  } else rows.push(['skopeo copy', undefined, 'skopeo not installed']);
+  await pusher.close();
+
+  console.log(`image: 4 layers, ${size.toFixed(1)} MiB over loopback`);
+  console.log(`${'operation'.padEnd(52)} ${'seconds'.padStart(8)} ${'MiB/s'.padStart(8)}`);
+  for (const [name, secs, note] of rows) {
+    console.log(`${name.padEnd(52)} ${secs === undefined ? '-'.padStart(8) : secs.toFixed(2).padStart(8)} ${secs === undefined ? (note ?? '') : (size / secs).toFixed(0).padStart(8)}`);
+  }
+  console.log('reference (PEERS.md, same class of machine, 200 MiB): docker pull 2.64 s, skopeo copy 1.34 s, docker push 9.3 s');
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 200));
+  rmSync(work, { recursive: true, force: true });
+}
