@@ -17,6 +17,7 @@ import { sha256, type Digest } from '../../src/lib/index.ts';
 const MiB = 1024 * 1024;
 const LAYERS = 4;
 const LAYER_BYTES = 50 * MiB;
+const RUNS = 3;
 
 function has(tool: string): boolean {
   try {
@@ -88,15 +89,31 @@ try {
   const compressed = layers.reduce((a, l) => a + l.size, 0) / MiB;
   console.log(`image: ${LAYERS} layers, ${mib.toFixed(0)} MiB uncompressed, ${compressed.toFixed(0)} MiB gzip`);
 
-  dropCaches();
-  const [, tUnpack] = await timeAsync(() => unpackImage(content, manifest, snapshotter));
+  // best of RUNS for Berth and for the peer alike: this machine is shared and noisy
+  let tUnpack = Infinity;
+  for (let r = 0; r < RUNS; r++) {
+    const runRoot = join(root, `unpack-${r}`);
+    const runDb = openMetadataDb(metadataDbPath(runRoot));
+    const sn = r === 0 ? snapshotter : new OverlaySnapshotter({ root: runRoot, db: runDb, migrate });
+    dropCaches();
+    const [, s] = await timeAsync(() => unpackImage(content, manifest, sn));
+    tUnpack = Math.min(tUnpack, s);
+    runDb.close();
+    rmSync(runRoot, { recursive: true, force: true });
+  }
   rows.push(['unpack (content store → snapshots)', `berth ${(mib / tUnpack).toFixed(0)} MiB/s (${tUnpack.toFixed(2)} s)`, '']);
 
   const layout = join(root, 'layout');
   const [, tLayout] = await timeAsync(() => saveOciLayoutDir(content, [{ target, names: ['bench:1'] }], layout));
   if (has('umoci')) {
-    dropCaches();
-    const [, tUmoci] = time(() => execFileSync('umoci', ['unpack', '--image', `${layout}:1`, join(root, 'bundle')], { stdio: 'ignore' }));
+    let tUmoci = Infinity;
+    for (let r = 0; r < RUNS; r++) {
+      dropCaches();
+      const bundle = join(root, `bundle-${r}`);
+      const [, s] = time(() => execFileSync('umoci', ['unpack', '--image', `${layout}:1`, bundle], { stdio: 'ignore' }));
+      tUmoci = Math.min(tUmoci, s);
+      rmSync(bundle, { recursive: true, force: true });
+    }
     rows[0]![2] = `umoci unpack ${(mib / tUmoci).toFixed(0)} MiB/s (${tUmoci.toFixed(2)} s)`;
   } else rows[0]![2] = 'umoci: not installed';
 
