@@ -5,8 +5,8 @@
  *
  * The full protocol is in PROTOCOL.md beside this file. In short:
  *
- * 1. The shim re-executes itself from a sealed memfd (CVE-2019-5736), forks the monitor and exits
- *    (the monitor calls setsid() and is a child subreaper; it outlives the runtime process).
+ * 1. The shim re-executes itself from a sealed memfd (CVE-2019-5736), double-forks the monitor
+ *    (own session, not its leader; a child subreaper) and exits; the monitor outlives the runtime.
  * 2. Runtime <-> monitor on fd 3, text lines:
  *      shim → "pid <host pid>"   the container process exists in its namespaces (id maps written),
  *                                blocked before any mount; the runtime now places it in its cgroups
@@ -56,9 +56,13 @@ int main(int argc, char **argv) {
   fcntl(3, F_SETFD, FD_CLOEXEC);
   struct plan plan;
   if (plan_load(&plan, argv[1], &err) < 0) return report(err.msg);
+  /* double fork: the monitor is neither the runtime's child nor a session leader */
   pid_t pid = fork();
   if (pid < 0) return report("fork monitor");
   if (pid > 0) _exit(0);
   setsid();
+  pid = fork();
+  if (pid < 0) return report("fork monitor");
+  if (pid > 0) _exit(0);
   return monitor_run(&plan, 3);
 }

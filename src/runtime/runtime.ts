@@ -27,7 +27,7 @@ import {
 import { controlRequest, isProcessAlive, processStartTime, spawnShim, type ShimChannel, type ShimStdio } from '../sys/index.ts';
 import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
 import { OCI_VERSION, validateSpec } from './spec/index.ts';
-import { parseSignal } from './linux/index.ts';
+import { parseSignal, readCapabilitySet } from './linux/index.ts';
 import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
 import { createCgroupManager, type CgroupStats, type ContainerCgroupManager } from './cgroups/index.ts';
 import { runHooks } from './hooks.ts';
@@ -107,6 +107,14 @@ export class Runtime {
     this.store = new StateStore(this.root);
   }
 
+  private boundingSet: bigint | undefined;
+
+  /** This process's capability bounding set, read once. */
+  private bounding(): bigint {
+    this.boundingSet ??= readCapabilitySet('CapBnd');
+    return this.boundingSet;
+  }
+
   /** Paths of a container's (or exec's) monitor files, for attach/log consumers. */
   paths(id: string, execId?: string): { dir: string; control: string; attach: string; exitFile: string } {
     const dir = execId ? this.store.execDir(id, execId) : this.store.dir(id);
@@ -176,14 +184,17 @@ export class Runtime {
       if (spec.process?.terminal && !options.consoleSocket && stdio.plan.mode !== 'pipe') {
         throw invalidArgument('process.terminal needs a console socket (--console-socket) or log stdio');
       }
+      const inContainerHooks = (spec.hooks?.createContainer?.length ?? 0) + (spec.hooks?.startContainer?.length ?? 0) > 0;
       const ctx: PlanContext = {
         bundle,
-        files: { control: files.control, exitFile: files.exitFile, hookState: join(dir, 'hook-state.json') },
+        files: { control: files.control, exitFile: files.exitFile },
         stdio: stdio.plan,
         autostart,
         cgroupDirs: cgroup.dirs(),
         warn: (msg) => log.warn(msg),
+        bounding: this.bounding(),
       };
+      if (inContainerHooks) ctx.files.hookState = join(dir, 'hook-state.json');
       if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
       if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);
       if (options.consoleSocket) ctx.consoleSocket = resolve(options.consoleSocket);
@@ -209,7 +220,7 @@ export class Runtime {
         cgroupsPath,
       };
       const hookState = JSON.stringify(this.ociState(stored, 'creating'));
-      writeFileSync(ctx.files.hookState ?? join(dir, 'hook-state.json'), hookState);
+      if (ctx.files.hookState) writeFileSync(ctx.files.hookState, hookState);
       await runHooks('prestart', spec.hooks?.prestart, hookState);
       await runHooks('createRuntime', spec.hooks?.createRuntime, hookState);
       channel.send('go');
@@ -556,6 +567,7 @@ export class Runtime {
         files: { control: files.control, exitFile: files.exitFile },
         stdio: stdio.plan,
         warn: (msg) => this.logger.warn(msg, { id, execId }),
+        bounding: this.bounding(),
       };
       if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
       if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);

@@ -10,9 +10,10 @@
  *   <root>/<id>/hook-state.json  the state JSON given to createContainer/startContainer hooks
  *   <root>/<id>/exec/<execId>/{plan,ctl.sock,attach.sock,exit}   the same for each exec
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { invalidArgument, notFound, writeFileAtomicSync } from '../lib/index.ts';
+import { invalidArgument, notFound } from '../lib/index.ts';
 import type { Spec } from './spec/index.ts';
 
 export interface StoredState {
@@ -68,16 +69,25 @@ export class StateStore {
     }
   }
 
+  /**
+   * Atomic for every reader (temp file + rename) but not fsynced: runtime state lives on /run,
+   * which does not survive a reboot anyway, and an fsync per container start costs more than
+   * the whole start on a busy disk (runc does the same).
+   */
   write(state: StoredState): void {
-    writeFileAtomicSync(join(this.dir(state.id), 'state.json'), JSON.stringify(state));
+    const path = join(this.dir(state.id), 'state.json');
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, path);
   }
 
   readSpec(id: string): Spec {
     return JSON.parse(readFileSync(join(this.dir(id), 'config.json'), 'utf8')) as Spec;
   }
 
+  /** Written once, before anything else looks in the directory. */
   writeSpec(id: string, spec: Spec): void {
-    writeFileAtomicSync(join(this.dir(id), 'config.json'), JSON.stringify(spec));
+    writeFileSync(join(this.dir(id), 'config.json'), JSON.stringify(spec));
   }
 
   remove(id: string): void {
