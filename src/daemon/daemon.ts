@@ -6,6 +6,7 @@ import {
   Router,
   registerEventRoutes,
   registerImageRoutes,
+  registerBuildRoutes,
   registerSystemRoutes,
   registerVolumeRoutes,
   requestLogger,
@@ -16,6 +17,8 @@ import { GarbageCollector, ImageService, ImageStore, LeaseManager } from '../ima
 import { binPath, invalidArgument, writeFileAtomicSync, wrap, type Logger } from '../lib/index.ts';
 import { metadataDbPath, migrate, openMetadataDb } from '../metadata/index.ts';
 import { OverlaySnapshotter } from '../snapshots/index.ts';
+import { RegistryClient } from '../registry/client/index.ts';
+import { registryPuller } from './registry-pull.ts';
 import { VolumeService } from '../volumes/index.ts';
 import { parseHost, type DaemonConfig } from './config.ts';
 import { wireContainers } from './containers-backend.ts';
@@ -24,6 +27,9 @@ import { DaemonImageBackend } from './images-backend.ts';
 import { acquirePidfile } from './pidfile.ts';
 import { DaemonSystemBackend } from './system-backend.ts';
 import { DaemonVolumeBackend } from './volumes-backend.ts';
+import { DaemonBuildBackend } from './build-backend.ts';
+import { BuildCache, Builder } from '../builder/index.ts';
+import { Runtime } from '../runtime/index.ts';
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -144,7 +150,9 @@ export class Daemon {
         collect: () => gc.collect(),
         logger: log.with({ component: 'images' }),
       });
-      const images = new DaemonImageBackend({
+      const registry = new RegistryClient({ content, logger: log.with({ component: 'registry' }) });
+      closers.push(() => registry.close());
+      const images: DaemonImageBackend = new DaemonImageBackend({
         service: imageService,
         store: imageStore,
         content,
@@ -152,6 +160,13 @@ export class Daemon {
         events,
         log: log.with({ component: 'images' }),
         containers: () => containers,
+        pull: registryPuller({
+          client: registry,
+          content,
+          images: imageService,
+          unpack: async (name, signal) => images.ensureUnpacked(await imageService.getImage(name), signal),
+          onPulled: (id, name) => events.publish({ type: 'image', action: 'pull', id: name, attributes: { name, id } }),
+        }),
       });
       const volumes = new VolumeService({
         root: join(config.dataRoot, 'volumes'),
@@ -211,6 +226,21 @@ export class Daemon {
       registerEventRoutes(router, events);
       registerVolumeRoutes(router, volumeBackend);
       registerImageRoutes(router, images);
+      const buildCache = new BuildCache(db);
+      const builder = new Builder({
+        content,
+        snapshotter,
+        images: imageService,
+        imageStore,
+        runtime: new Runtime({ root: join(config.execRoot, 'build-runtime'), logger: log.with({ component: 'build-runtime' }) }),
+        cache: buildCache,
+        workDir: join(config.dataRoot, 'build'),
+        logger: log.with({ component: 'builder' }),
+      });
+      registerBuildRoutes(
+        router,
+        new DaemonBuildBackend({ builder, cache: buildCache, content, workDir: join(config.dataRoot, 'build', 'contexts'), events, log: log.with({ component: 'build' }) }),
+      );
       const server = new ApiServer(router, { log: log.with({ component: 'api' }), serverHeader: `Berth/${options.version} (linux)` });
       closers.push(() => server.close());
       const daemon = new Daemon(config, events, volumes, system, images, wired.service, router, server, closers, log);
