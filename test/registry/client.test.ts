@@ -396,3 +396,38 @@ test('bearer token flow: tokens fetched per scope from the realm and cached unti
   await client.close();
   await puller.close();
 });
+
+test('a registry killed mid-push: the chunked upload resumes from the registry offset', async (t) => {
+  const reg = await startRegistry();
+  const src = openContentStore();
+  const dst = openContentStore();
+  const img = await makeImage(src.store, [600_000]);
+  const proxy = new TestProxy(reg.url);
+  const host = await proxy.listen();
+  t.after(async () => {
+    await proxy.kill().catch(() => undefined);
+    await reg.stop();
+    src.remove();
+    dst.remove();
+  });
+  let patches = 0;
+  proxy.intercept = (req) => {
+    if (req.method === 'PATCH' && ++patches === 2) {
+      // the second chunk never arrives: the registry dies mid-request and comes back
+      req.once('data', () => void proxy.kill().then(() => setTimeout(() => void proxy.revive(), 300)));
+      return true;
+    }
+    return false;
+  };
+  const client = new RegistryClient({ content: src.store, dockerConfig: null });
+  await client.push(`${host}/killpush/app:v1`, { manifest: { digest: img.manifestDigest }, chunkSize: 200_000 });
+  const ranges = proxy.seen.filter((r) => r.method === 'PATCH').map((r) => String(r.headers['content-range']));
+  assert.deepEqual(ranges.slice(0, 2), ['0-199999', '200000-399999']);
+  assert.ok(proxy.seen.some((r) => r.method === 'GET' && r.url.includes('/blobs/uploads/')), 'upload status asked after the failure');
+  assert.equal(ranges[2], '200000-399999', 'the retry resumes at the registry offset, not from 0');
+  const puller = new RegistryClient({ content: dst.store, dockerConfig: null });
+  await puller.pull(`${reg.host}/killpush/app:v1`);
+  assert.deepEqual(await dst.store.readBlob({ digest: img.layers[0]!.digest }), img.layers[0]!.data);
+  await client.close();
+  await puller.close();
+});

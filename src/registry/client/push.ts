@@ -190,8 +190,17 @@ async function uploadChunked(store: ContentStore, repo: RemoteRepository, desc: 
         offset += got;
         throttle.update(offset, offset === desc.size);
       } catch (err) {
-        if (++failures > 3 || signal?.aborted) throw err;
-        const st = await repo.uploadStatus(location);
+        if (++failures > 3 || signal?.aborted || (err instanceof RegistryApiError && err.status < 500 && err.ociCode !== 'UNAVAILABLE' && err.ociCode !== 'RANGE_INVALID')) throw err;
+        // Ask the registry how much it holds (it may be coming back) and resume from there.
+        let st: { offset: number; location: string } | undefined;
+        for (let i = 0; !st; i++) {
+          try {
+            st = await repo.uploadStatus(location);
+          } catch (statusErr) {
+            if (i >= 4) throw statusErr;
+            await sleep(200 * 2 ** i);
+          }
+        }
         offset = st.offset;
         location = st.location;
       }
