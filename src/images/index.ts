@@ -78,3 +78,4 @@ export { commitContainer, writeDiffLayer } from './commit-container.ts';
 export type { CommitContainerOptions, CommitResult } from './commit-container.ts';
 export { childDescriptors, gcRefLabels, resolveImageTarget, walkImage } from './image-target.ts';
 export type { ImageBlobReader, ImageTarget } from './image-target.ts';
+export { leasedContent } from './leased-content.ts';
