@@ -154,7 +154,7 @@ function mainHelp(program: string): string {
     if (summary) lines.push(`  ${c.padEnd(11)} ${summary}`);
   }
   lines.push('', 'Management Commands:');
-  lines.push('  container   Manage containers', '  image       Manage images', '  system      Manage Berth', '  volume      Manage volumes');
+  lines.push('  container   Manage containers', '  image       Manage images', '  network     Manage networks', '  system      Manage Berth', '  volume      Manage volumes');
   lines.push('', 'Commands:');
   for (const c of Object.keys(shortcuts).sort()) {
     if (common.includes(c)) continue;

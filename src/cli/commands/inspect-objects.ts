@@ -3,12 +3,13 @@ import type { CliContext } from '../context.ts';
 import { formatValue } from '../format/formatter.ts';
 import { errorLine, indentJson } from './shared.ts';
 
-export type ObjectType = 'container' | 'image' | 'volume';
+export type ObjectType = 'container' | 'image' | 'volume' | 'network';
 
 const fetchers: Record<ObjectType, (e: Engine, name: string, size: boolean) => Promise<unknown>> = {
   container: (e, n, size) => e.containers.inspect(n, { size }),
   image: (e, n) => e.images.inspect(n),
   volume: (e, n) => e.volumes.inspect(n),
+  network: (e, n) => e.networks.inspect(n),
 };
 
 /**

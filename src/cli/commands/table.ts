@@ -48,6 +48,14 @@ export const commandTable: Record<string, { summary: string; load: Loader }> = {
   'volume ls': { summary: 'List volumes', load: () => import('./volume/ls.ts') },
   'volume prune': { summary: 'Remove unused local volumes', load: () => import('./volume/prune.ts') },
   'volume rm': { summary: 'Remove one or more volumes', load: () => import('./volume/rm.ts') },
+  'network connect': { summary: 'Connect a container to a network', load: () => import('./network/connect.ts') },
+  'network create': { summary: 'Create a network', load: () => import('./network/create.ts') },
+  'network disconnect': { summary: 'Disconnect a container from a network', load: () => import('./network/disconnect.ts') },
+  'network inspect': { summary: 'Display detailed information on one or more networks', load: () => import('./network/inspect.ts') },
+  'network ls': { summary: 'List networks', load: () => import('./network/ls.ts') },
+  'network prune': { summary: 'Remove all unused networks', load: () => import('./network/prune.ts') },
+  'network rm': { summary: 'Remove one or more networks', load: () => import('./network/rm.ts') },
+  'image build': { summary: 'Build an image from a Dockerfile', load: () => import('./image/build.ts') },
   'system df': { summary: 'Show docker disk usage', load: () => import('./system/df.ts') },
   'system events': { summary: 'Get real time events from the server', load: () => import('./system/events.ts') },
   'system info': { summary: 'Display system-wide information', load: () => import('./system/info.ts') },
@@ -84,6 +92,7 @@ export const shortcuts: Record<string, string> = {
   update: 'container update',
   wait: 'container wait',
   history: 'image history',
+  build: 'image build',
   import: 'image import',
   images: 'image ls',
   load: 'image load',
@@ -109,6 +118,8 @@ export const verbAliases: Record<string, string> = {
   'image remove': 'image rm',
   'volume list': 'volume ls',
   'volume remove': 'volume rm',
+  'network list': 'network ls',
+  'network remove': 'network rm',
 };
 
 /** Resolves argv words to a command path and the remaining args. */

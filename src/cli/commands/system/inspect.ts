@@ -15,9 +15,9 @@ export const command: Command = {
   },
   async run(ctx, args, flags) {
     const type = flags.string('type');
-    let types: ObjectType[] = ['container', 'image', 'volume'];
+    let types: ObjectType[] = ['container', 'image', 'volume', 'network'];
     if (type) {
-      if (!['container', 'image', 'volume'].includes(type)) throw new UsageError(`"${type}" is not a valid value for --type`);
+      if (!['container', 'image', 'volume', 'network'].includes(type)) throw new UsageError(`"${type}" is not a valid value for --type`);
       types = [type as ObjectType];
     }
     return inspectObjects(ctx, args, { types, format: flags.string('format'), size: flags.bool('size') });

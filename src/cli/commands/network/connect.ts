@@ -1,0 +1,30 @@
+import type { Command } from '../../context.ts';
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] NETWORK CONTAINER',
+    description: 'Connect a container to a network',
+    minArgs: 2,
+    maxArgs: 2,
+    flags: [
+      { name: 'alias', kind: 'list', description: 'Add network-scoped alias for the container' },
+      { name: 'ip', kind: 'string', description: 'IPv4 address (e.g., "172.30.100.104")' },
+      { name: 'ip6', kind: 'string', description: 'IPv6 address (e.g., "2001:db8::33")' },
+      { name: 'link', kind: 'list', description: 'Add link to another container' },
+    ],
+  },
+  async run(ctx, args, flags) {
+    const [network, container] = args as [string, string];
+    const ip = flags.string('ip');
+    const ip6 = flags.string('ip6');
+    await ctx.engine().networks.connect(network, {
+      Container: container,
+      EndpointConfig: {
+        ...(flags.list('alias').length ? { Aliases: flags.list('alias') } : {}),
+        ...(flags.list('link').length ? { Links: flags.list('link') } : {}),
+        ...(ip || ip6 ? { IPAMConfig: { ...(ip ? { IPv4Address: ip } : {}), ...(ip6 ? { IPv6Address: ip6 } : {}) } } : {}),
+      },
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,58 @@
+import type { Command } from '../../context.ts';
+import type { IpamConfig } from '../../../client/index.ts';
+import { UsageError } from '../../parse/flags.ts';
+
+function toMap(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf('=');
+    out[i < 0 ? v : v.slice(0, i)] = i < 0 ? '' : v.slice(i + 1);
+  }
+  return out;
+}
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] NETWORK',
+    description: 'Create a network',
+    minArgs: 1,
+    maxArgs: 1,
+    flags: [
+      { name: 'attachable', kind: 'bool', description: 'Enable manual container attachment' },
+      { name: 'driver', short: 'd', kind: 'string', default: 'bridge', description: 'Driver to manage the Network' },
+      { name: 'gateway', kind: 'list', description: 'IPv4 or IPv6 Gateway for the master subnet' },
+      { name: 'internal', kind: 'bool', description: 'Restrict external access to the network' },
+      { name: 'ip-range', kind: 'list', description: 'Allocate container ip from a sub-range' },
+      { name: 'ipv6', kind: 'bool', description: 'Enable IPv6 networking' },
+      { name: 'label', kind: 'list', description: 'Set metadata on a network' },
+      { name: 'opt', short: 'o', kind: 'list', valueName: 'map', description: 'Set driver specific options' },
+      { name: 'subnet', kind: 'list', description: 'Subnet in CIDR format that represents a network segment' },
+    ],
+  },
+  async run(ctx, args, flags) {
+    const subnets = flags.list('subnet');
+    const gateways = flags.list('gateway');
+    const ranges = flags.list('ip-range');
+    if (gateways.length > subnets.length) throw new UsageError('every --gateway needs a --subnet');
+    if (ranges.length > subnets.length) throw new UsageError('every --ip-range needs a --subnet');
+    const config: IpamConfig[] = subnets.map((s, i) => ({
+      Subnet: s,
+      ...(gateways[i] ? { Gateway: gateways[i] } : {}),
+      ...(ranges[i] ? { IPRange: ranges[i] } : {}),
+    }));
+    const r = await ctx.engine().networks.create({
+      Name: args[0] as string,
+      Driver: flags.string('driver') ?? 'bridge',
+      Internal: flags.bool('internal'),
+      Attachable: flags.bool('attachable'),
+      EnableIPv6: flags.bool('ipv6'),
+      IPAM: { Driver: 'default', Config: config },
+      Options: toMap(flags.list('opt')),
+      Labels: toMap(flags.list('label')),
+      CheckDuplicate: true,
+    });
+    if (r.Warning) ctx.err(`WARNING: ${r.Warning}\n`);
+    ctx.out(r.Id + '\n');
+    return 0;
+  },
+};

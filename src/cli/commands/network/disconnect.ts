@@ -1,0 +1,16 @@
+import type { Command } from '../../context.ts';
+
+export const command: Command = {
+  spec: {
+    usage: '[OPTIONS] NETWORK CONTAINER',
+    description: 'Disconnect a container from a network',
+    minArgs: 2,
+    maxArgs: 2,
+    flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Force the container to disconnect from a network' }],
+  },
+  async run(ctx, args, flags) {
+    const [network, container] = args as [string, string];
+    await ctx.engine().networks.disconnect(network, container, flags.bool('force'));
+    return 0;
+  },
+};
