@@ -127,3 +127,28 @@ test('the monitor runs from a sealed memfd, not bin/berth-shim (CVE-2019-5736)',
     await s.runtime.delete(id, { force: true });
   }
 });
+
+test('a refused negative oomScoreAdj is clamped with a warning', async () => {
+  const { Runtime } = await import('../../src/runtime/index.ts');
+  const warnings: string[] = [];
+  const logger = { debug() {}, info() {}, error() {}, warn: (m: string) => void warnings.push(m), with: () => logger };
+  const rt = new Runtime({ root: s.root, logger });
+  const bundle = s.bundle(['cat', '/proc/self/oom_score_adj'], (spec) => {
+    spec.linux!.namespaces!.push({ type: 'user' });
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: 400000, size: 65536 }];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 400000, size: 65536 }];
+    spec.mounts = spec.mounts!.filter((m) => !['/sys', '/sys/fs/cgroup'].includes(m.destination));
+    spec.process!.oomScoreAdj = -900;
+  });
+  const id = s.id('oom');
+  const { openSync, closeSync, readFileSync: read } = await import('node:fs');
+  const { join } = await import('node:path');
+  const outPath = join(s.dir, `${id}.out`);
+  const fd = openSync(outPath, 'w');
+  const r = await rt.run(id, { bundle, stdio: { mode: 'inherit', fds: [fd, fd, fd] } });
+  closeSync(fd);
+  await rt.delete(id);
+  assert.equal(r.exit?.exitCode, 0);
+  assert.ok(Number(read(outPath, 'utf8').trim()) > -900);
+  assert.ok(warnings.some((w) => /oom_score_adj -900 refused/.test(w)), warnings.join('; '));
+});

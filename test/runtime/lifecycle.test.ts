@@ -231,3 +231,13 @@ test('the monitor writes the json-file log and serves attach', async () => {
   sock.destroy();
   await rt.delete(id);
 });
+
+test('a hook over its timeout fails create', async () => {
+  const rt = s.runtime;
+  const id = s.id('slowhook');
+  const bundle = s.bundle(['true'], (spec) => {
+    spec.hooks = { prestart: [{ path: '/bin/sleep', args: ['sleep', '5'], timeout: 1 }] };
+  });
+  await assert.rejects(rt.create(id, { bundle, stdio: { mode: 'null' } }), { message: `create "${id}": prestart hook "/bin/sleep": timed out after 1s` });
+  assert.equal(existsSync(join(s.root, id)), false);
+});
