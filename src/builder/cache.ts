@@ -6,7 +6,9 @@ import type { Descriptor } from '../images/index.ts';
  * The build cache: a step's cache key (its parent layer chain, the config it ran with, its
  * text, the ARGs in scope and, for COPY/ADD, a checksum of its sources) → the layer it made.
  * A hit is only used while the layer blob still exists; entries whose blobs the image GC
- * removed are dropped by `prune`.
+ * removed are dropped by `prune`. Keys starting with `image:` map a whole build's result
+ * (config and layers, timestamps aside) to the image it wrote: the manifest descriptor in
+ * `layer` and the image ID in `diffID`.
  */
 export interface CacheEntry {
   layer: Descriptor;

@@ -154,9 +154,8 @@ export class Builder {
     if (options.labels && Object.keys(options.labels).length) {
       image.config.config = { ...image.config.config, Labels: { ...(image.config.config?.Labels ?? {}), ...options.labels } };
     }
-    image.config.created = new Date().toISOString();
     const tags = (options.tags ?? []).map((t) => normalizeReference(t));
-    const written = await writeImage(this.o.content, image.config, image.layers, { docker: image.docker });
+    const written = await this.writeResult(image);
     for (const tag of tags) this.o.imageStore.put({ name: tag, target: written.target });
     if (tags.length === 0) {
       // An untagged build still needs a record so the image is listed and kept by the GC.
@@ -166,6 +165,23 @@ export class Builder {
     emit({ stream: `Successfully built ${written.config.slice(7, 19)}\n` });
     for (const t of options.tags ?? []) emit({ stream: `Successfully tagged ${t.includes(':') ? t : t + ':latest'}\n` });
     return { id: written.config, target: written.target, tags };
+  }
+
+  /**
+   * Writes the built image, or reuses the one an earlier build produced from exactly the same
+   * config and layers (timestamps aside), so an unchanged rebuild yields the same image ID.
+   */
+  private async writeResult(image: ImageState): Promise<{ target: Descriptor; config: Digest }> {
+    const stripped = { ...image.config, created: undefined, history: image.config.history?.map((h) => ({ ...h, created: undefined })) };
+    const key = `image:${sha256(JSON.stringify({ config: stripped, layers: image.layers, docker: image.docker }))}`;
+    const previous = this.o.cache.get(key);
+    if (previous && (await this.o.content.exists(previous.layer.digest as Digest))) {
+      return { target: previous.layer, config: previous.diffID };
+    }
+    image.config.created = new Date().toISOString();
+    const written = await writeImage(this.o.content, image.config, image.layers, { docker: image.docker });
+    this.o.cache.put(key, { layer: written.target, diffID: written.config });
+    return written;
   }
 
   private async readDockerfile(context: BuildContext, path: string): Promise<string> {
@@ -522,7 +538,7 @@ export class Builder {
             if (ins.kind === 'ADD' && ins.from === undefined && (await isArchive(host))) {
               const target = await ensureDir(rootfs, dest, attrs);
               const { createReadStream } = await import('node:fs');
-              await applyLayer(createReadStream(host), target, {});
+              await applyLayer(createReadStream(host), target, { whiteouts: 'flat' });
               continue;
             }
             await copyInto(rootfs, host, dest, destIsDir, attrs);

@@ -89,7 +89,7 @@ test('Builder builds a multi-stage Dockerfile, runs RUN in containers, and cache
   assert.equal((second.text().match(/Using cache/g) ?? []).length, 5);
   assert.doesNotMatch(second.text(), /Running in/);
   assert.deepEqual((await env.images.resolve('app:v1')).config.rootfs.diff_ids, img.config.rootfs.diff_ids);
-  assert.ok(again.id);
+  assert.equal(again.id, result.id, 'an unchanged rebuild yields the same image');
 
   // A changed source file reruns the build stage from its COPY on, and so every later layer.
   writeFileSync(join(ctxDir, 'app/data.txt'), 'data v2\n');

@@ -31,3 +31,5 @@ export { registerVolumeRoutes } from './routes/volumes.ts';
 export { registerImageRoutes, decodeRegistryAuth } from './routes/images.ts';
 export * from './routes/containers.ts';
 export * from './routes/exec.ts';
+export { registerBuildRoutes } from './routes/build.ts';
+export type { BuildBackend, BuildRequest } from './routes/build.ts';
