@@ -1,13 +1,13 @@
 // The berth CLI: docker's command language over the Engine API.
+import { berthGitCommit, berthVersion, runCli } from '../cli/index.ts';
+
 const argv = process.argv.slice(2);
 let code: number;
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-  // The fastest path: nothing else is loaded.
-  const { berthVersion, berthGitCommit } = await import('../cli/version.ts');
+  // The fastest path: the command machinery is never loaded.
   process.stdout.write(`Berth version ${berthVersion}, build ${berthGitCommit}\n`);
   code = 0;
 } else {
-  const { runCli } = await import('../cli/index.ts');
   code = await runCli(argv, {
     stdin: process.stdin,
     stdout: process.stdout,
