@@ -42,6 +42,11 @@ export interface PullOptions {
   /** Attempts per blob after transient errors, each resuming with Range (default 5). */
   retries?: number;
   unpack?: UnpackHook;
+  /**
+   * Where the image record (full name → the resolved manifest or index) is written once every
+   * blob is in and unpacked; src/images' ImageStore fits.
+   */
+  imageStore?: { put(record: { name: string; target: { mediaType: string; digest: string; size: number } }): unknown };
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -175,6 +180,7 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
     } else {
       for (const l of layers) if (!present.has(l.digest)) emit({ status: 'Pull complete', id: shortId(l.digest) });
     }
+    options.imageStore?.put({ name: formatReference(ref), target: { mediaType: top.mediaType, digest: top.digest, size: top.body.length } });
     emit({ status: `Digest: ${top.digest}` });
     emit({ status: downloaded ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
     return pulled;
