@@ -1,0 +1,81 @@
+// Shared by the benchmarks: medians, a private dockerd (Debian's docker.io, started with its own
+// roots as PEERS.md describes), and timing of docker CLI commands against any daemon.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiRequest } from '../../test/helpers/api-client.ts';
+import { unmountUnder } from '../../test/helpers/daemon.ts';
+
+export const dockerCli = '/usr/local/bin/docker';
+
+export function median(xs: readonly number[]): number {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+export function fmtMs(ms: number): string {
+  return Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : 'n/a';
+}
+
+/** `a / b` as `0.42×`, or n/a. */
+export function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
+}
+
+export async function waitPing(socket: string, deadlineMs: number): Promise<boolean> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    try {
+      if ((await apiRequest(socket, '/_ping')).status === 200) return true;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
+export interface PrivateDocker {
+  socket: string;
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts containerd + dockerd in `dir` (no bridge, no iptables); undefined when not installed. */
+export async function startDockerd(dir: string): Promise<PrivateDocker | undefined> {
+  if (!existsSync('/usr/sbin/dockerd') || !existsSync('/usr/bin/containerd')) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const ctd: ChildProcess = spawn('/usr/bin/containerd', ['--address', join(dir, 'containerd.sock'), '--root', join(dir, 'ctd-root'), '--state', join(dir, 'ctd-state')], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !existsSync(join(dir, 'containerd.sock')); i++) await new Promise((r) => setTimeout(r, 25));
+  const socket = join(dir, 'docker.sock');
+  const t0 = performance.now();
+  const dd: ChildProcess = spawn(
+    '/usr/sbin/dockerd',
+    ['-H', `unix://${socket}`, '--containerd', join(dir, 'containerd.sock'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), '--bridge', 'none', '--iptables=false'],
+    { stdio: 'ignore' },
+  );
+  const ok = await waitPing(socket, 60_000);
+  const startupMs = performance.now() - t0;
+  const stop = async () => {
+    dd.kill('SIGTERM');
+    await new Promise((r) => dd.once('exit', r));
+    ctd.kill('SIGTERM');
+    await new Promise((r) => ctd.once('exit', r));
+    unmountUnder(dir);
+  };
+  if (!ok) {
+    await stop();
+    return undefined;
+  }
+  return { socket, startupMs, stop };
+}
+
+/** Wall time of one docker CLI command against the daemon at `socket` (NaN if it failed). */
+export function timeDocker(socket: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): number {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, DOCKER_HOST: `unix://${socket}` };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  const t0 = performance.now();
+  const r = spawnSync(dockerCli, args, { env, stdio: 'ignore', ...(options.cwd ? { cwd: options.cwd } : {}) });
+  const ms = performance.now() - t0;
+  return r.status === 0 ? ms : NaN;
+}
