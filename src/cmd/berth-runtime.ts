@@ -27,6 +27,39 @@ function runtime(): Runtime {
 
 let exitCode = 0;
 
+/**
+ * Foreground with a terminal and no console socket (runc's own proxy): the monitor holds the pty,
+ * this process relays its stdin/stdout through the attach socket, in raw mode, with resizes.
+ */
+async function proxyTerminal(rt: Runtime, id: string, execId: string | undefined, start: () => Promise<void>): Promise<void> {
+  const sock = await rt.attach(id, execId === undefined ? {} : { execId });
+  let pending = Buffer.alloc(0);
+  sock.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 8) {
+      const len = pending.readUInt32BE(4);
+      if (pending.length < 8 + len) break;
+      (pending[0] === 2 ? process.stderr : process.stdout).write(pending.subarray(8, 8 + len));
+      pending = pending.subarray(8 + len);
+    }
+  });
+  sock.on('error', () => {});
+  const stdin = process.stdin;
+  const tty = stdin.isTTY === true;
+  const resize = () => {
+    if (process.stdout.isTTY) void rt.resize(id, process.stdout.rows, process.stdout.columns, execId === undefined ? {} : { execId }).catch(() => {});
+  };
+  if (tty) stdin.setRawMode(true);
+  stdin.on('data', (d: Buffer) => sock.write(d));
+  process.stdout.on('resize', resize);
+  await start();
+  resize();
+  await new Promise((r) => sock.on('close', r));
+  if (tty) stdin.setRawMode(false);
+  stdin.pause();
+  stdin.destroy();
+}
+
 /** Wraps an action: errors become one line on stderr and exit status 1, never a stack trace. */
 function act<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -43,6 +76,15 @@ function act<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: 
 
 function bundleOf(opts: { bundle?: string }): string {
   return resolve(opts.bundle ?? process.cwd());
+}
+
+/** The bundle's config.json, only to look at process.terminal (the runtime validates it). */
+function readBundleSpec(bundle: string): { process?: { terminal?: boolean } } {
+  try {
+    return JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process?: { terminal?: boolean } };
+  } catch {
+    return {};
+  }
 }
 
 program
@@ -104,6 +146,17 @@ program
   .action(
     act(async (id: string, opts: CreateFlags) => {
       const rt = runtime();
+      const bundleSpec = readBundleSpec(bundleOf(opts));
+      if (bundleSpec.process?.terminal && !opts.consoleSocket && !opts.detach) {
+        await rt.create(id, { ...createOptions(opts), stdio: { mode: 'log', openStdin: true } });
+        try {
+          await proxyTerminal(rt, id, undefined, () => rt.start(id));
+          exitCode = (await rt.wait(id)).exitCode;
+        } finally {
+          await rt.delete(id, { force: true }).catch(() => {});
+        }
+        return;
+      }
       const { state } = await rt.run(id, { ...createOptions(opts), detach: true });
       if (opts.detach) return;
       const forward = (sig: NodeJS.Signals) => void rt.kill(id, sig).catch(() => {});
@@ -228,6 +281,14 @@ program
       const execOpts: Parameters<Runtime['exec']>[1] = { process: proc };
       if (opts.pidFile) execOpts.pidFile = opts.pidFile;
       if (opts.consoleSocket) execOpts.consoleSocket = opts.consoleSocket;
+      if (proc.terminal && !opts.consoleSocket && !opts.detach) {
+        // the exec starts at once: relay what it writes from the attach socket, as run -t does
+        execOpts.stdio = { mode: 'log', openStdin: true };
+        const res = await rt.exec(id, execOpts);
+        await proxyTerminal(rt, id, res.execId, async () => {});
+        exitCode = (await res.exit).exitCode;
+        return;
+      }
       const res = await rt.exec(id, execOpts);
       if (opts.detach) return;
       const forward = (sig: NodeJS.Signals) => {

@@ -6,6 +6,7 @@
  * → exit → "stopped" → delete. kill works in created/running/paused; pause/resume use the freezer.
  */
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +25,7 @@ import {
   type ErrorCode,
   type Logger,
 } from '../lib/index.ts';
-import { controlRequest, isProcessAlive, processStartTime, spawnShim, type ShimChannel, type ShimStdio } from '../sys/index.ts';
+import { connectAttach, controlRequest, isProcessAlive, processStartTime, spawnShim, type ShimChannel, type ShimStdio } from '../sys/index.ts';
 import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
 import { OCI_VERSION, validateSpec } from './spec/index.ts';
 import { parseSignal, readCapabilitySet } from './linux/index.ts';
@@ -515,6 +516,19 @@ export class Runtime {
       await openCgroup(stored.cgroupsPath).set(resources);
     } catch (err) {
       throw wrap(err, `update ${JSON.stringify(id)}`);
+    }
+  }
+
+  /**
+   * Connects to the attach socket of a container (or exec) created with log stdio: docker
+   * stdcopy frames come out, bytes written go to its stdin (or pty).
+   */
+  async attach(id: string, options: { execId?: string } = {}): Promise<Socket> {
+    this.store.read('attach', id);
+    try {
+      return await connectAttach(this.paths(id, options.execId).attach);
+    } catch (err) {
+      throw wrap(err, `attach ${JSON.stringify(id)}`);
     }
   }
 
