@@ -35,6 +35,7 @@ function version(): string {
 }
 
 async function main(): Promise<number> {
+  const loadedMs = Math.round(performance.now());
   let resolved;
   try {
     resolved = resolveDaemonConfig(process.argv.slice(2));
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
     log.error('start failed', { error: messageOf(err) });
     return 1;
   }
-  log.info('api ready', { ms: Math.round(performance.now()), pid: process.pid, hosts: config.hosts, dataRoot: config.dataRoot });
+  log.info('api ready', { ms: Math.round(performance.now()), modulesLoadedMs: loadedMs, pid: process.pid, hosts: config.hosts, dataRoot: config.dataRoot });
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
       log.info('signal received', { signal: sig });

@@ -92,6 +92,7 @@ export async function startDaemon(
   const socket = join(dir, 'berth.sock');
   const pidfile = join(execRoot, 'berthd.pid');
   // An empty daemon.json of its own, so a machine-wide /etc/berth/daemon.json never leaks in.
+  mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'daemon.json');
   writeFileSync(configFile, '{}\n');
   const [cmd, ...cmdArgs] = options.command ?? berthdCommand();
