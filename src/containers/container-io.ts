@@ -176,14 +176,52 @@ export async function containerChanges(svc: ContainerService, ref: string): Prom
     .filter((m) => m.type === 'overlay')
     .map((m) => ({ ...m, options: m.options.filter((o) => o.startsWith('lowerdir=')) }))
     .filter((m) => m.options.length > 0);
-  return snapshotChanges(lowerOnly, upper);
+  // The files and mount points the engine itself puts in the rw layer are not the user's changes
+  // (docker keeps them in a separate init layer).
+  const own = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/sbin/docker-init', '/dev', '/proc', '/sys', '/dev/shm', '/dev/pts', '/dev/mqueue', '/dev/console']);
+  for (const m of c.mountPoints) own.add(m.destination);
+  const all = snapshotChanges(lowerOnly, upper);
+  const kept = all.filter((ch) => !(own.has(ch.path) && ch.kind !== 'D'));
+  // A directory reported changed only because of the engine's own entries is dropped too.
+  return kept.filter(
+    (ch) => ch.kind !== 'C' || !all.some((x) => x.path.startsWith(ch.path + '/')) || kept.some((x) => x.path.startsWith(ch.path + '/')),
+  );
 }
 
 /** `docker export`: a tar of the container's whole filesystem. */
 export async function exportContainer(svc: ContainerService, ref: string, out: Writable, signal: AbortSignal): Promise<void> {
   const c = svc.get(ref);
   await svc.withRootfs(c, async (rootfs) => {
-    await pipeline(packTree(rootfs, { signal, xattrs: false }), out, { end: true });
+    // The client may go away mid-stream: then stop packing and drain what is left, never
+    // destroying the packer (its entry streams would error with no listener).
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const src = packTree(rootfs, { signal: ac.signal, xattrs: false });
+    src.on('error', () => undefined);
+    try {
+      for await (const chunk of src as AsyncIterable<Buffer>) {
+        if (out.destroyed || out.writableEnded) {
+          stop();
+          continue;
+        }
+        if (!out.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              out.off('drain', done);
+              out.off('close', done);
+              resolve();
+            };
+            out.once('drain', done);
+            out.once('close', done);
+          });
+        }
+      }
+    } catch {
+      // aborted or unreadable: the client sees a short archive
+    }
+    if (!out.writableEnded && !out.destroyed) out.end();
+    signal.removeEventListener('abort', stop);
   });
   svc.emit(c, 'export');
 }
@@ -291,6 +329,7 @@ export async function getArchive(
         const { host } = await statIn(rootfs, path);
         const pack = tar.pack();
         const done = pipeline(pack, out);
+        done.catch(() => undefined);
         // "dir/." copies the directory's contents: entries are named relative to it.
         const contentsOnly = /\/\.$/.test(path);
         if (contentsOnly) {

@@ -266,13 +266,21 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
-    await this.#locked(c.id, async () => {
-      checkCanStart(c.id, c.state);
-      this.#cancelPendingRestart(c.id);
-      c.state.stoppedByUser = false;
-      this.#restartManager(c).reset();
-      await this.#startTask(c);
-    });
+    let started = false;
+    try {
+      await this.#locked(c.id, async () => {
+        checkCanStart(c.id, c.state);
+        started = true;
+        this.#cancelPendingRestart(c.id);
+        c.state.stoppedByUser = false;
+        this.#restartManager(c).reset();
+        await this.#startTask(c);
+      });
+    } catch (err) {
+      // A container that was to be removed on exit is removed when it cannot start (as docker does).
+      if (started && c.hostConfig.autoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   #restartManager(c: Container): RestartManager {
