@@ -431,3 +431,36 @@ test('a registry killed mid-push: the chunked upload resumes from the registry o
   await client.close();
   await puller.close();
 });
+
+test('blob downloads follow redirects to another host (blob storage)', async (t) => {
+  const reg = await startRegistry();
+  const src = openContentStore();
+  const dst = openContentStore();
+  const img = await makeImage(src.store, [30_000]);
+  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
+  await pusher.push(`${reg.host}/redir/app:v1`, { manifest: { digest: img.manifestDigest } });
+  const proxy = new TestProxy(reg.url);
+  const host = await proxy.listen();
+  t.after(async () => {
+    await proxy.kill();
+    await reg.stop();
+    src.remove();
+    dst.remove();
+  });
+  let redirected = 0;
+  proxy.intercept = (req, res) => {
+    if (req.method === 'GET' && req.url?.includes('/blobs/sha256:')) {
+      redirected++;
+      res.writeHead(307, { location: `${reg.url}${req.url}` });
+      res.end();
+      return true;
+    }
+    return false;
+  };
+  const client = new RegistryClient({ content: dst.store, dockerConfig: null });
+  await client.pull(`${host}/redir/app:v1`);
+  assert.equal(redirected, 2, 'config and layer were redirected');
+  assert.deepEqual(await dst.store.readBlob({ digest: img.layers[0]!.digest }), img.layers[0]!.data);
+  await client.close();
+  await pusher.close();
+});

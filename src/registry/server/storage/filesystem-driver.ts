@@ -136,13 +136,25 @@ class FsWriter implements FileWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    let bufs = this.pending;
+    let left = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    let off = 0;
-    while (off < data.length) {
-      const { bytesWritten } = await this.fh.write(data, off, data.length - off);
-      off += bytesWritten;
+    // one writev for the gathered chunks (no copy); loop on a short write
+    while (left > 0) {
+      const { bytesWritten } = await this.fh.writev(bufs);
+      left -= bytesWritten;
+      if (left === 0) break;
+      let skip = bytesWritten;
+      const rest: Uint8Array[] = [];
+      for (const b of bufs) {
+        if (skip >= b.length) skip -= b.length;
+        else {
+          rest.push(skip > 0 ? b.subarray(skip) : b);
+          skip = 0;
+        }
+      }
+      bufs = rest;
     }
   }
 
