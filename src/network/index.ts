@@ -15,3 +15,5 @@ export type { HostsOptions, ResolvConf, ResolvOptions } from './files.ts';
 export { allocateHostPort, isHostPortFree } from './host-ports.ts';
 export { BridgeNetworks } from './bridge-networks.ts';
 export type { BridgeNetwork, ConnectOptions, ConnectedEndpoint } from './bridge-networks.ts';
+export { DnsServer, parseDnsQuery, buildDnsResponse } from './dns-server.ts';
+export type { DnsServerOptions, DnsQuestion } from './dns-server.ts';
