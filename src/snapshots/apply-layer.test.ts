@@ -73,3 +73,24 @@ test('applyLayer in flat mode removes whited-out paths and empties opaque dirs o
   assert.equal(readFileSync(join(dir, 'd/new'), 'utf8'), '4');
   assert.equal(readFileSync(join(dir, 'keep'), 'utf8'), '1');
 });
+
+test('applyLayer keeps binary xattr values byte-exact and packTree writes them back the same', async (t) => {
+  if (process.getuid?.() !== 0) throw new Error('this test needs root (security.* xattrs)');
+  const { nativeSys } = await import('../sys/index.ts');
+  const { packTree } = await import('./tree-pack.ts');
+  const { buffer } = await import('node:stream/consumers');
+  const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex'); // vfs cap: cap_net_raw
+  const bin = Buffer.from([0xff, 0x00, 0xfe, 0x80]);
+  const longName = `${'n'.repeat(120)}/é-file`;
+  const tar = await buildTar([{ name: 'd/', type: 'directory' }, { name: longName, data: 'x' }]);
+  const src = tempDir(t);
+  await applyLayerBuffer(tar, src);
+  nativeSys().lsetxattr(join(src, longName), 'security.capability', cap);
+  nativeSys().lsetxattr(join(src, 'd'), 'user.bin', bin);
+  const packed = await buffer(packTree(src));
+  const dst = tempDir(t);
+  await applyLayerBuffer(packed, dst);
+  assert.deepEqual(nativeSys().lgetxattr(join(dst, longName), 'security.capability'), cap);
+  assert.deepEqual(nativeSys().lgetxattr(join(dst, 'd'), 'user.bin'), bin);
+  assert.equal(readFileSync(join(dst, longName), 'utf8'), 'x');
+});

@@ -10,6 +10,7 @@ import { Digester, invalidArgument, wrap, BerthError, type Digest } from '../lib
 import { nativeSys } from '../sys/index.ts';
 import { decompressLayer, type Compression } from './decompress.ts';
 import { lowerLookup } from './lower-lookup.ts';
+import { PaxXattrScanner } from './pax-scanner.ts';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isOverlayWhiteout, makeOpaque, makeOverlayWhiteout } from './whiteout.ts';
 
 export interface ApplyLayerOptions {
@@ -192,12 +193,14 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
   const setXattrs = (path: string, h: tar.Header) => {
     const pax = (h as { pax?: Record<string, string> | null }).pax;
     if (!pax) return;
+    // SCHILY.xattr values as raw bytes (tar-stream's text decoding would mangle binary ones)
+    const raw = scanner.take(entries) ?? new Map<string, Buffer>();
     for (const [k, v] of Object.entries(pax)) {
       let name: string | undefined;
       let value: Buffer | undefined;
       if (k.startsWith('SCHILY.xattr.')) {
         name = k.slice('SCHILY.xattr.'.length);
-        value = Buffer.from(v, 'utf8');
+        value = raw.get(name) ?? Buffer.from(v, 'utf8');
       } else if (k.startsWith('LIBARCHIVE.xattr.')) {
         name = decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length));
         value = Buffer.from(v, 'base64');
@@ -337,10 +340,17 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
 
   const layer = await decompressLayer(source);
   const diff = new Digester();
+  const scanner = new PaxXattrScanner();
   const hasher = new Transform({
     highWaterMark: 4 * 1024 * 1024,
     transform(chunk: Buffer, _enc, cb) {
       diff.update(chunk);
+      try {
+        scanner.push(chunk);
+      } catch (err) {
+        cb(err as Error);
+        return;
+      }
       cb(null, chunk);
     },
   });

@@ -18,7 +18,8 @@ export interface PackTreeOptions {
 
 const CHUNK = 1024 * 1024;
 
-function xattrsOf(path: string): Record<string, string> | undefined {
+/** The xattrs of `path` as raw bytes, overlayfs's own left out. */
+function xattrsOf(path: string): Map<string, Buffer> | undefined {
   let names: string[];
   try {
     names = nativeSys().llistxattr(path);
@@ -26,16 +27,46 @@ function xattrsOf(path: string): Record<string, string> | undefined {
     if (errnoCode(err) === 'EOPNOTSUPP') return undefined;
     throw err;
   }
-  let out: Record<string, string> | undefined;
+  let out: Map<string, Buffer> | undefined;
   for (const name of names) {
     if (name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.')) continue;
-    const value = nativeSys().lgetxattr(path, name);
-    const text = value.toString('utf8');
-    // tar-stream keeps PAX values as text: binary values that do not survive are left out
-    if (!Buffer.from(text, 'utf8').equals(value)) continue;
-    (out ??= {})[`SCHILY.xattr.${name}`] = text;
+    (out ??= new Map()).set(name, nativeSys().lgetxattr(path, name));
   }
   return out;
+}
+
+/** One PAX record, "<len> <key>=<value>\n", where len counts itself. */
+export function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len)), body]);
+}
+
+/** A ustar 'x' (PAX extended header) block with `data` after it, padded to whole blocks. */
+export function paxHeaderBlocks(data: Buffer, mtime: Date): Buffer {
+  const h = Buffer.alloc(512);
+  const octal = (v: number, off: number, len: number) => h.write(v.toString(8).padStart(len - 1, '0') + '\0', off, len, 'latin1');
+  h.write('PaxHeader', 0, 100, 'latin1');
+  octal(0o644, 100, 8);
+  octal(0, 108, 8);
+  octal(0, 116, 8);
+  octal(data.length, 124, 12);
+  octal(Math.floor(mtime.getTime() / 1000), 136, 12);
+  h.fill(0x20, 148, 156); // checksum field counts as spaces
+  h.write('x', 156, 1, 'latin1');
+  h.write('ustar\0', 257, 6, 'latin1');
+  h.write('00', 263, 2, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  const pad = (512 - (data.length % 512)) % 512;
+  return Buffer.concat([h, data, Buffer.alloc(pad)]);
+}
+
+/** A ustar name field can hold it as is (ASCII, at most 100 bytes). */
+function fitsUstar(s: string): boolean {
+  return s.length <= 100 && Buffer.byteLength(s) === s.length;
 }
 
 function isOpaque(path: string): boolean {
@@ -118,10 +149,26 @@ export function packTree(root: string, options: PackTreeOptions = {}): Readable 
   const visit = async (rel: string, path: string, st: Stats): Promise<void> => {
     options.signal?.throwIfAborted();
     const h = headerOf(rel, st);
-    const pax = withXattrs && !isOverlayWhiteout(st) ? xattrsOf(path) : undefined;
-    if (pax) h.pax = pax;
+    const xattrs = withXattrs && !isOverlayWhiteout(st) ? xattrsOf(path) : undefined;
+    /**
+     * Entries with xattrs get a PAX header written here, byte-exact (tar-stream's own would
+     * encode values as text): path and linkpath go in it too, and the ustar fields get
+     * placeholders when they cannot hold the real names, so no second PAX header follows.
+     */
+    const emit = async (header: Partial<tar.Header> & { name: string }, body?: () => Promise<void>): Promise<void> => {
+      if (!xattrs) return body ? body() : writeEntry(pack, header);
+      const records = [paxRecord('path', Buffer.from(header.name))];
+      if (header.linkname) records.push(paxRecord('linkpath', Buffer.from(header.linkname)));
+      for (const [k, v] of xattrs) records.push(paxRecord(`SCHILY.xattr.${k}`, v));
+      const data = Buffer.concat(records);
+      // tar-stream allows no body on a pax-header entry: the blocks go out between two entries
+      (pack as unknown as { push(b: Buffer): boolean }).push(paxHeaderBlocks(data, header.mtime ?? new Date(0)));
+      if (!fitsUstar(header.name)) header.name = header.type === 'directory' ? 'PaxHeaderDir/' : 'PaxHeaderFile';
+      if (header.linkname && !fitsUstar(header.linkname)) header.linkname = 'PaxHeaderLink';
+      return body ? body() : writeEntry(pack, header);
+    };
     if (st.isDirectory()) {
-      if (rel !== '') await writeEntry(pack, { ...h, name: rel + '/', type: 'directory' });
+      if (rel !== '') await emit({ ...h, name: rel + '/', type: 'directory' });
       if (options.overlay && rel !== '' && isOpaque(path)) {
         await writeEntry(pack, { name: `${rel}/${WHITEOUT_OPAQUE}`, type: 'file', mode: 0, uid: 0, gid: 0, mtime: h.mtime! });
       }
@@ -141,19 +188,22 @@ export function packTree(root: string, options: PackTreeOptions = {}): Readable 
       const id = `${st.dev}:${st.ino}`;
       const first = links.get(id);
       if (first !== undefined) {
-        await writeEntry(pack, { ...h, type: 'link', linkname: first });
+        await emit({ ...h, type: 'link', linkname: first });
         return;
       }
       links.set(id, rel);
     }
-    if (st.isFile()) return writeFileEntry(pack, { ...h, type: 'file', size: st.size }, path, st.size);
-    if (st.isSymbolicLink()) return writeEntry(pack, { ...h, type: 'symlink', linkname: readlinkSync(path) });
-    if (st.isFIFO()) return writeEntry(pack, { ...h, type: 'fifo' });
+    if (st.isFile()) {
+      const fh: Partial<tar.Header> & { name: string } = { ...h, type: 'file', size: st.size };
+      return emit(fh, () => writeFileEntry(pack, fh, path, st.size));
+    }
+    if (st.isSymbolicLink()) return emit({ ...h, type: 'symlink', linkname: readlinkSync(path) });
+    if (st.isFIFO()) return emit({ ...h, type: 'fifo' });
     if (st.isCharacterDevice() || st.isBlockDevice()) {
       const rdev = st.rdev;
       const major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff);
       const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
-      return writeEntry(pack, { ...h, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
+      return emit({ ...h, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
     }
     // sockets and other kinds are not representable in a layer: skipped as docker does
   };
