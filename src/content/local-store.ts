@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   alreadyExists,
   digestAlgorithm,
@@ -14,7 +14,6 @@ import {
   syncDir,
   unavailable,
   wrap,
-  writeFileAtomic,
   type Digest,
   type Logger,
 } from '../lib/index.ts';
@@ -169,8 +168,7 @@ export class LocalContentStore implements ContentStore {
     if (options.signal) streamOptions.signal = options.signal;
     if (size === 0) {
       await fh.close();
-      const { Readable: R } = await import('node:stream');
-      return R.from([]);
+      return Readable.from([]);
     }
     return fh.createReadStream(streamOptions);
   }
@@ -379,15 +377,21 @@ export class LocalContentStore implements ContentStore {
     }
     const dataPath = join(dir, 'data');
     let reset = false;
+    if (existing && existing.ref !== ref) {
+      // A ref file cut short by a crash (it is not fsynced): the ingest cannot be trusted.
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      existing = undefined;
+    }
     if (!existing) {
-      await writeFile(join(dir, 'startedat'), new Date().toISOString());
-      await writeFile(join(dir, 'total'), String(expected?.size ?? 0));
-      if (expected) await writeFile(join(dir, 'expected'), expected.digest);
+      await Promise.all([
+        writeFile(join(dir, 'startedat'), new Date().toISOString()),
+        writeFile(join(dir, 'total'), String(expected?.size ?? 0)),
+        expected ? writeFile(join(dir, 'expected'), expected.digest) : undefined,
+      ]);
       // The ref file goes last: an ingest dir without it is incomplete and never resumed.
-      await writeFileAtomic(join(dir, 'ref'), ref);
+      await writeFile(join(dir, 'ref'), ref);
       reset = true;
-    } else if (existing.ref !== ref) {
-      throw failedPrecondition(`ingest dir for ${JSON.stringify(ref)} holds ${JSON.stringify(existing.ref)}`);
     } else if (expected && ((existing.expected && existing.expected !== expected.digest) || (existing.total && expected.size !== undefined && existing.total !== expected.size))) {
       // Same ref, different content: start over.
       await writeFile(join(dir, 'total'), String(expected.size ?? 0));
@@ -425,8 +429,7 @@ export class LocalContentStore implements ContentStore {
     // identical (both verified), so whichever rename lands last is the same blob.
     await rename(join(dir, 'data'), target);
     const now = new Date();
-    await chmod(target, 0o444);
-    await utimes(target, now, now);
+    await Promise.all([chmod(target, 0o444), utimes(target, now, now)]);
     await syncDir(blobDir);
     if (labels && Object.keys(labels).length > 0) this.labels.set(digest, labels);
     await rm(dir, { recursive: true, force: true });
