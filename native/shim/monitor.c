@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -386,8 +388,14 @@ int monitor_run(const struct plan *p, int node) {
 
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) abort_setup("create sync socket");
-  pid_t s1 = fork();
-  if (s1 < 0) abort_setup("fork");
+  int direct = !has_joined_ns(p);
+  int flags = new_ns_flags(p);
+  pid_t s1 = direct ? (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL) : fork();
+  if (s1 < 0) {
+    struct shim_error e;
+    fail(&e, errno, "clone container process");
+    abort_setup(e.msg);
+  }
   if (s1 == 0) {
     close(sp[0]);
     close(node);
@@ -397,6 +405,7 @@ int monitor_run(const struct plan *p, int node) {
     if (m.sigfd >= 0) close(m.sigfd);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     signal(SIGPIPE, SIG_DFL);
+    if (direct) stage1_direct(p, sp[1], &io, flags);
     stage1(p, sp[1], &io);
   }
   close(sp[1]);
@@ -409,25 +418,34 @@ int monitor_run(const struct plan *p, int node) {
     if (nfd > 2) close(nfd);
   }
 
-  /* stage 1: id maps, then the container pid */
-  for (;;) {
-    ssize_t n = msg_recv(m.sp, buf, sizeof buf, NULL);
-    if (n <= 0) abort_setup("container setup failed before it reported its pid");
-    if (strcmp(buf, "maps") == 0) {
-      if (write_id_maps(s1, &err) < 0) {
-        kill(s1, SIGKILL);
-        abort_setup(err.msg);
-      }
+  if (direct) {
+    /* the clone is the container process: write its id maps, then it waits for "go" */
+    m.pid = s1;
+    if (flags & CLONE_NEWUSER) {
+      if (write_id_maps(s1, &err) < 0) abort_setup(err.msg);
       msg_send(m.sp, "ok", -1);
-    } else if (strncmp(buf, "pid ", 4) == 0) {
-      m.pid = (pid_t)atoi(buf + 4);
-      break;
-    } else if (strncmp(buf, "error ", 6) == 0) {
-      waitpid(s1, NULL, 0);
-      abort_setup(buf + 6);
     }
+  } else {
+    /* stage 1: id maps, then the container pid */
+    for (;;) {
+      ssize_t n = msg_recv(m.sp, buf, sizeof buf, NULL);
+      if (n <= 0) abort_setup("container setup failed before it reported its pid");
+      if (strcmp(buf, "maps") == 0) {
+        if (write_id_maps(s1, &err) < 0) {
+          kill(s1, SIGKILL);
+          abort_setup(err.msg);
+        }
+        msg_send(m.sp, "ok", -1);
+      } else if (strncmp(buf, "pid ", 4) == 0) {
+        m.pid = (pid_t)atoi(buf + 4);
+        break;
+      } else if (strncmp(buf, "error ", 6) == 0) {
+        waitpid(s1, NULL, 0);
+        abort_setup(buf + 6);
+      }
+    }
+    waitpid(s1, NULL, 0);
   }
-  waitpid(s1, NULL, 0);
 
   node_line("pid %ld\n", NULL, (long)m.pid);
   ssize_t ln = read_line(node, buf, sizeof buf);

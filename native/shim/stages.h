@@ -12,6 +12,13 @@ struct stdio_fds {
  * forks stage 2 (which becomes pid 1 of a new pid namespace) and exits. Never returns. */
 void stage1(const struct plan *p, int sync, struct stdio_fds *io) __attribute__((noreturn));
 
+/* The new namespaces of the plan (but cgroup), and whether any is joined by path. */
+int new_ns_flags(const struct plan *p);
+int has_joined_ns(const struct plan *p);
+/* Without joined namespaces the monitor clones straight into the new ones and the child runs
+ * this: it waits for the id maps (the monitor writes them unasked) and becomes stage 2. */
+void stage1_direct(const struct plan *p, int sync, struct stdio_fds *io, int flags) __attribute__((noreturn));
+
 /* A joined cgroup namespace, opened by stage 1 while host paths still resolve. */
 extern int cgroup_ns_fd;
 
