@@ -104,9 +104,17 @@ function parseFlags(flags: readonly string[]): number {
 
 const ops = new Set(['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']);
 
+/**
+ * A 64-bit argument value. JSON numbers above 2^53 arrive rounded: 18446744073709551615
+ * (all ones, the usual large value) parses as 2^64 and is taken back to 2^64-1.
+ */
 function u64(v: number | bigint | undefined, path: string): bigint {
   if (v === undefined) return 0n;
-  if (typeof v === 'number' && !Number.isInteger(v)) throw invalidArgument(`seccomp: ${path}: value must be an integer`);
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw invalidArgument(`seccomp: ${path}: value must be an integer`);
+    if (v >= 2 ** 64) return 0xffffffffffffffffn;
+    if (v < -(2 ** 63)) throw invalidArgument(`seccomp: ${path}: value ${v} out of range`);
+  }
   return BigInt.asUintN(64, BigInt(v));
 }
 

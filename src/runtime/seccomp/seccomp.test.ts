@@ -109,6 +109,13 @@ test('compileSeccomp compares 64-bit arguments correctly for every operator', ()
   }
 });
 
+test('compileSeccomp keeps all-ones 64-bit values that JSON rounds up', () => {
+  const parsed = JSON.parse('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":18446744073709551615,"op":"SCMP_CMP_EQ"}]}]}') as LinuxSeccomp;
+  const prog = compileSeccomp(parsed, x64).program;
+  assert.equal(run(prog, { nr: nr('getpid'), args: [0xffffffffffffffffn] }), errno(1));
+  assert.equal(run(prog, { nr: nr('getpid'), args: [0] }), SECCOMP_RET.ALLOW);
+});
+
 test('compileSeccomp ANDs the conditions of a rule and ORs rules of one syscall', () => {
   const prog = compileSeccomp({
     defaultAction: 'SCMP_ACT_ERRNO',
