@@ -2,8 +2,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { errorCode, invalidArgument, notImplemented, isNotFound, messageOf, nullLogger, type Logger } from '../lib/index.ts';
-import type { LinuxResources, Process, Runtime } from '../runtime/index.ts';
+import { errorCode, invalidArgument, isNotFound, messageOf, nullLogger, type Logger } from '../lib/index.ts';
+import { createCgroupManager, type LinuxResources, type Process, type Runtime } from '../runtime/index.ts';
 import { readLogs } from './log-reader.ts';
 import type { CgroupStats, TaskExit, TaskIO, TaskState, TaskStreams, Tasks } from './ports.ts';
 
@@ -184,8 +184,8 @@ export class RuntimeTasks implements Tasks {
   }
 
   async stats(id: string): Promise<CgroupStats> {
-    if (!this.options.cgroupStats) throw notImplemented('stats: cgroup statistics are not available');
-    const s = this.options.cgroupStats(`${this.options.cgroupParent ?? '/berth'}/${id}`);
+    const path = `${this.options.cgroupParent ?? '/berth'}/${id}`;
+    const s: RuntimeCgroupStats = this.options.cgroupStats ? this.options.cgroupStats(path) : createCgroupManager(path).stats();
     const perCpu = s.cpu?.perCpu ?? [];
     return {
       cpuUsageTotal: s.cpu?.usageTotal ?? 0,

@@ -38,7 +38,8 @@ export function makeHarness(prefix = 'bc-'): Harness {
     const db = openMetadataDb(join(root, 'data', 'metadata.db'));
     const snapshotter = new OverlaySnapshotter({ root: join(root, 'data'), db, migrate });
     const runtime = new Runtime({ root: join(root, 'rt'), logger: log });
-    const tasks = new RuntimeTasks(runtime, { execLogDir: join(root, 'run', 'exec-logs'), log });
+    const cgroupParent = `/berth-test-${process.pid}`;
+    const tasks = new RuntimeTasks(runtime, { execLogDir: join(root, 'run', 'exec-logs'), log, cgroupParent });
     let layer: Promise<void> | undefined;
     const ensureLayer = async () => {
       try {
@@ -86,7 +87,7 @@ export function makeHarness(prefix = 'bc-'): Harness {
       hostCapabilities: capabilitiesFromMask(readCapabilitySet('CapBnd')),
       initBinary: binPath('berth-init'),
       seccomp: (profile, caps): LinuxSeccomp | undefined => (profile ? (JSON.parse(profile) as LinuxSeccomp) : dockerDefaultSeccomp(caps)),
-      cgroupParent: `/berth-test-${process.pid}`,
+      cgroupParent,
     });
     const execs = new ExecManager(svc, { publish: (e) => events.push(e) }, log);
     const h: Harness = {

@@ -106,3 +106,21 @@ test('ContainerService exec with exit codes, env and user', async (t) => {
   const missing = await run(['/nonexistent']);
   assert.notEqual(missing.exitCode, 0);
 });
+
+test('ContainerService update and cgroup stats of a running container', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { id } = await h.svc.create({ config: h.config({ cmd: ['sh', '-c', 'x=$(head -c 2000000 /dev/zero | tr "\\0" a); sleep 60'] }), hostConfig: h.hostConfig({ memory: 64 << 20, pidsLimit: 50 }) });
+  await h.svc.start(id);
+  await new Promise((r) => setTimeout(r, 500));
+  const s = await h.svc.tasks.stats(id);
+  assert.equal(s.memoryLimit, 64 << 20);
+  assert.ok(s.memoryUsage > 0);
+  assert.ok(s.pidsCurrent >= 1);
+  assert.equal(s.pidsLimit, 50);
+  await h.svc.update(id, { memory: 128 << 20, memorySwap: 256 << 20 });
+  assert.equal((await h.svc.tasks.stats(id)).memoryLimit, 128 << 20);
+  assert.equal(h.svc.get(id).hostConfig.memory, 128 << 20);
+  await h.svc.update(id, {}, { name: 'always', maximumRetryCount: 0 });
+  assert.equal(h.svc.get(id).hostConfig.restartPolicy.name, 'always');
+});
