@@ -49,6 +49,8 @@ export interface PullOptions {
   imageStore?: { put(record: { name: string; target: { mediaType: string; digest: string; size: number } }): unknown };
   signal?: AbortSignal;
   logger?: Logger;
+  /** Emit the closing `Digest:` and `Status:` lines (default true; false when the caller writes its own). */
+  summary?: boolean;
 }
 
 /** The content label containerd uses to remember where a blob came from (used to mount on push). */
@@ -181,8 +183,10 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
       for (const l of layers) if (!present.has(l.digest)) emit({ status: 'Pull complete', id: shortId(l.digest) });
     }
     options.imageStore?.put({ name: formatReference(ref), target: { mediaType: top.mediaType, digest: top.digest, size: top.body.length } });
-    emit({ status: `Digest: ${top.digest}` });
-    emit({ status: downloaded ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
+    if (options.summary !== false) {
+      emit({ status: `Digest: ${top.digest}` });
+      emit({ status: downloaded ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
+    }
     return pulled;
   } catch (err) {
     throw wrap(err, what);

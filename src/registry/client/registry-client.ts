@@ -117,7 +117,7 @@ export class RegistryClient {
 
   /** Tags of a repository, following pagination. */
   async tags(repository: string, options: AuthOption = {}): Promise<string[]> {
-    return this.repository(repository.includes(':') && !repository.includes('/') ? repository : repository, options).tags();
+    return this.repository(repository, options).tags();
   }
 
   /** Manifests whose subject is `digest` in the repository of `ref`. */
