@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDaemonError } from '../../client/index.ts';
 import { messageOf } from '../../lib/index.ts';
 import type { CliContext } from '../context.ts';
@@ -29,6 +31,20 @@ export async function forEachTarget(
 /** The line docker prints for an error: daemon errors get "Error response from daemon: ". */
 export function errorLine(err: unknown): string {
   return isDaemonError(err) ? `Error response from daemon: ${err.message}` : `Error: ${messageOf(err)}`;
+}
+
+/**
+ * The default format a user configured in config.json (`psFormat`, `imagesFormat`,
+ * `volumesFormat`, `networksFormat`, `statsFormat`), as docker honours it.
+ */
+export function configuredFormat(ctx: CliContext, key: 'psFormat' | 'imagesFormat' | 'volumesFormat' | 'networksFormat' | 'statsFormat'): string | undefined {
+  try {
+    const cfg = JSON.parse(readFileSync(join(ctx.configDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const v = cfg[key];
+    return typeof v === 'string' && v ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const formatFlag: FlagSpec = {
