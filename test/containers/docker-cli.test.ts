@@ -97,3 +97,56 @@ test('kill -9 of berthd with containers running, then restart: still running, lo
   assert.equal(docker(d, 'exec', 'keeper', 'echo', 'alive').stdout, 'alive\n');
   assert.equal(docker(d, 'rm', '-f', 'keeper', 'quitter').status, 0);
 });
+
+test('docker CLI: restart policy, healthcheck, stats, cp and docker-py against berthd', async (t) => {
+  assert.ok(existsSync(dockerCli), `${dockerCli} is missing`);
+  assert.ok(existsSync('/usr/bin/python3'), '/usr/bin/python3 (with python3-docker) is missing');
+  const d = await startDaemon(t);
+  importBusybox(d);
+  const crash = docker(d, 'run', '-d', '--name', 'crasher', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3');
+  assert.equal(crash.status, 0, crash.stderr);
+  const sick = docker(d, 'run', '-d', '--name', 'sick', '--health-cmd', 'false', '--health-interval', '200ms', '--health-retries', '2', 'busybox', 'sleep', '100');
+  assert.equal(sick.status, 0, sick.stderr);
+  const deadline = Date.now() + 20_000;
+  let restarts = '';
+  let health = '';
+  while (Date.now() < deadline) {
+    restarts = docker(d, 'inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'crasher').stdout.trim();
+    health = docker(d, 'inspect', '--format', '{{.State.Health.Status}}', 'sick').stdout.trim();
+    if (restarts === '2 exited' && health === 'unhealthy') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(restarts, '2 exited');
+  assert.equal(health, 'unhealthy');
+  assert.match(docker(d, 'ps', '--format', '{{.Names}} {{.Status}}').stdout, /^sick Up .* \(unhealthy\)$/m);
+
+  const stats = docker(d, 'stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'sick');
+  assert.equal(stats.status, 0, stats.stderr);
+  assert.match(stats.stdout, /^sick [1-9]\d*$/m);
+
+  const cp = docker(d, 'cp', 'sick:/etc/passwd', `${d.dir}/passwd`);
+  assert.equal(cp.status, 0, cp.stderr);
+
+  const py = spawnSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      [
+        'import docker, sys',
+        `c = docker.DockerClient(base_url="unix://${d.socket}")`,
+        'ct = c.containers.run("busybox", ["sh", "-c", "echo py-out; sleep 100"], detach=True, name="py")',
+        'r = ct.exec_run(["sh", "-c", "echo ex; exit 4"])',
+        'print(r.exit_code, r.output.decode().strip())',
+        'ct.reload(); print(ct.status, ct.name)',
+        'ct.kill(); print(ct.wait()["StatusCode"])',
+        'print(ct.logs().decode().strip())',
+        'ct.remove()',
+        'print(c.containers.run("busybox", ["echo", "rm-out"], remove=True).decode().strip())',
+        'print(len(c.containers.list(all=True)))',
+      ].join('\n'),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(py.status, 0, py.stderr);
+  assert.equal(py.stdout, '4 ex\nrunning py\n137\npy-out\nrm-out\n2\n');
+});
