@@ -1,3 +1,18 @@
+/**
+ * The OCI runtime library (runc's role), used in-process by the daemon and by berth-runtime.
+ *
+ *   const rt = new Runtime({ root: '/run/berth/runtime', logger });
+ *   await rt.create(id, { bundle, stdio: { mode: 'log', logPath, logMaxSize, logMaxFiles, openStdin } });
+ *   const sock = await rt.attach(id);          // docker stdcopy frames out, stdin in
+ *   await rt.start(id);
+ *   const exit = await rt.wait(id);            // { exitCode, signal, exitedAt, oomKilled }
+ *   await rt.delete(id);                       // or { force: true }
+ *
+ * Each container has its own berth-shim monitor (native/shim/PROTOCOL.md) that outlives the
+ * daemon: after a restart, state/wait/kill/attach/exec work again from the files under `root`.
+ * Errors are BerthErrors: not-found (unknown id), failed-precondition (wrong state),
+ * invalid-argument (bad config), already-exists, permission-denied, internal.
+ */
 export { Runtime } from './runtime.ts';
 export type {
   ContainerState,

@@ -257,7 +257,7 @@ export function compileExecPlan(spec: Spec, proc: Process, pid: number, ctx: Pla
     const compiled = compileSeccomp(spec.linux.seccomp);
     recs.push(['seccomp', compiled.flags, compiled.program.toString('hex')]);
   }
-  recs.push(...monitorRecords({ ...ctx, autostart: true }));
+  recs.push(...monitorRecords({ ...ctx, autostart: ctx.autostart ?? true }));
   return recs;
 }
 

@@ -549,6 +549,15 @@ export class Runtime {
     if (reply !== 'ok') throw invalidArgument(`resize ${JSON.stringify(id)}: ${reply.replace(/^error /, '')}`);
   }
 
+  /** Starts an exec created with waitForStart. */
+  async startExec(id: string, execId: string): Promise<void> {
+    this.store.read('start exec', id);
+    const reply = await controlRequest(this.paths(id, execId).control, 'start').catch((err: unknown) => {
+      throw wrap(err, `start exec ${JSON.stringify(execId)} of ${JSON.stringify(id)}`);
+    });
+    if (reply !== 'ok') throw wrap(this.coded(reply.replace(/^error /, '')), `start exec ${JSON.stringify(execId)} of ${JSON.stringify(id)}`);
+  }
+
   // ---- exec -------------------------------------------------------------------------------------
 
   async exec(id: string, options: ExecOptions): Promise<ExecResult> {
@@ -582,6 +591,7 @@ export class Runtime {
         stdio: stdio.plan,
         warn: (msg) => this.logger.warn(msg, { id, execId }),
         bounding: this.bounding(),
+        autostart: options.waitForStart !== true,
       };
       if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
       if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);

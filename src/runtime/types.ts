@@ -71,6 +71,11 @@ export interface RunResult {
 
 export interface ExecOptions {
   process: Process;
+  /**
+   * Leave the process blocked before exec until startExec (so an attach client connects first,
+   * as docker's exec start does). Default: exec at once.
+   */
+  waitForStart?: boolean;
   /** Default: a random id. */
   execId?: string;
   pidFile?: string;

@@ -75,8 +75,18 @@ test('exec with log stdio is monitored like the container: log, exit file, attac
       execId: 'e1',
       process: { args: ['sh', '-c', 'echo one; echo two >&2; exit 5'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] },
       stdio: { mode: 'log', logPath },
+      waitForStart: true,
     });
+    const sock = await rt.attach(id, { execId: 'e1' });
+    const frames: Buffer[] = [];
+    sock.on('data', (d: Buffer) => frames.push(d));
+    await rt.startExec(id, 'e1');
     const exit = await res.exit;
+    await new Promise((r) => sock.on('close', r));
+    const all = Buffer.concat(frames);
+    const got: string[] = [];
+    for (let o = 0; o + 8 <= all.length; o += 8 + all.readUInt32BE(o + 4)) got.push(`${all[o]}:${all.subarray(o + 8, o + 8 + all.readUInt32BE(o + 4)).toString()}`);
+    assert.deepEqual(got.sort(), ['1:one\n', '2:two\n']);
     assert.equal(exit.exitCode, 5);
     const entries = readFileSync(logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { log: string; stream: string });
     assert.deepEqual(entries.map((e) => `${e.stream}:${e.log}`).sort(), ['stderr:two\n', 'stdout:one\n']);
