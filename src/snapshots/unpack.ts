@@ -33,6 +33,12 @@ export interface UnpackOptions {
   allowDevices?: boolean;
   logger?: Logger;
   signal?: AbortSignal;
+  /**
+   * Called with each layer's chainID before the snapshot is looked for or made, so the caller
+   * can add it to a lease (images' LeaseManager.addResource) and GC leaves the layers of an
+   * unpack in progress alone until the image record references them.
+   */
+  onSnapshot?: (chainID: Digest) => void | Promise<void>;
 }
 
 export interface UnpackResult {
@@ -122,6 +128,7 @@ export class Unpacker {
       if (layer.mediaType && !layerMediaTypes.has(layer.mediaType)) {
         throw invalidArgument(`unpack: layer ${JSON.stringify(layer.digest)}: unsupported media type ${JSON.stringify(layer.mediaType)}`);
       }
+      if (options.onSnapshot) await options.onSnapshot(name);
       if (await this.isCommitted(name)) continue;
       let job = this.inflight.get(name);
       if (!job) {

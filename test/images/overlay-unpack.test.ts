@@ -75,8 +75,10 @@ test('unpackImage: a 3-layer image with a deleted file and an opaque dir mounts 
   const env = await makeEnv();
   t.after(() => env.dispose());
   const img = await storeImage(env.content, [await layer1(), await layer2(), await layer3()]);
-  const result = await unpackImage(env.content, img.manifest, env.snapshotter);
+  const seen: string[] = [];
+  const result = await unpackImage(env.content, img.manifest, env.snapshotter, { onSnapshot: (id) => void seen.push(id) });
   assert.equal(result.unpacked, 3);
+  assert.deepEqual(seen, result.chainIDs, 'each chainID is announced (for a lease) before it is made');
   assert.deepEqual(result.diffIDs, img.diffIDs);
   for (const id of result.chainIDs) assert.equal((await env.snapshotter.stat(id)).kind, 'committed');
   // layer 2's own dir holds the overlay whiteout and the opaque dir

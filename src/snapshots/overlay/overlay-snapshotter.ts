@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { existsSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, wrap, isAlreadyExists } from '../../lib/index.ts';
+import { BerthError, alreadyExists, failedPrecondition, invalidArgument, notFound, wrap } from '../../lib/index.ts';
 import type { Mount } from '../../sys/index.ts';
 import type { Info, Kind, SnapshotOptions, Snapshotter, Usage, WalkFilter } from '../snapshotter.ts';
 import { diskUsage } from '../usage.ts';
@@ -197,11 +197,12 @@ export class OverlaySnapshotter implements Snapshotter {
         if (existsSync(final)) rmSync(final, { recursive: true, force: true });
         renameSync(temp, final);
         return this.row(key)!;
-      })();
+      }).immediate();
       return this.mountsOf(row);
     } catch (err) {
       await rm(temp, { recursive: true, force: true });
-      if (isAlreadyExists(err) || (err as { code?: string }).code === 'not-found') throw err;
+      if (err instanceof BerthError) throw err;
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw alreadyExists(`${action} snapshot ${JSON.stringify(key)}: already exists`);
       throw wrap(err, `${action} snapshot ${JSON.stringify(key)}`);
     }
   }
@@ -219,7 +220,7 @@ export class OverlaySnapshotter implements Snapshotter {
       this.db
         .prepare("UPDATE overlay_snapshots SET name = ?, kind = 'committed', labels = ?, updated = ?, size = ?, inodes = ? WHERE id = ?")
         .run(name, JSON.stringify(labels), new Date().toISOString(), usage.size, usage.inodes, r.id);
-    })();
+    }).immediate();
     // The work dir is only needed while the snapshot is an overlay upper.
     await rm(this.workDir(r.id), { recursive: true, force: true });
   }
@@ -233,7 +234,7 @@ export class OverlaySnapshotter implements Snapshotter {
       this.db.prepare('DELETE FROM overlay_snapshots WHERE id = ?').run(r.id);
       const dir = join(this.dir, String(r.id));
       if (existsSync(dir)) renameSync(dir, doomed);
-    })();
+    }).immediate();
     await rm(doomed, { recursive: true, force: true });
   }
 
