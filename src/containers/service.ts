@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,7 +43,7 @@ import {
   zeroTime,
 } from './state.ts';
 import { ContainerStore } from './store.ts';
-import type { Container, ContainerConfig, HostConfig, Resources } from './types.ts';
+import type { Container, ContainerConfig, HostConfig, MountPoint, Resources } from './types.ts';
 import { resolveUser } from './user.ts';
 import { Waiters } from './waiters.ts';
 
@@ -83,6 +85,7 @@ export interface WaitResult {
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 const dockerStopTimeout = 10;
+const execFileP = promisify(execFile);
 
 /**
  * Containers (containerd's role in the engine): records and their files, the state machine,
@@ -303,6 +306,7 @@ export class ContainerService {
       mounted = true;
       const user = await resolveUser(rootfs, c.config.user, c.hostConfig.groupAdd);
       for (const m of c.mountPoints) if (m.type !== 'tmpfs') await mkdir(m.source, { recursive: true }).catch(() => undefined);
+      await copyImageContentIntoVolumes(rootfs, c.mountPoints, this.#log);
       const spec = buildSpec(c, {
         rootfs,
         user,
@@ -843,6 +847,26 @@ export class ContainerService {
     for (const ac of this.#pendingRestart.values()) ac.abort();
     this.#pendingRestart.clear();
     for (const id of [...this.#health.keys()]) this.#stopHealth(id);
+  }
+}
+
+/**
+ * Docker fills an empty volume with what the image has at its mount path, the first time it is
+ * mounted (so `VOLUME /data` keeps the image's files). Ownership and modes are kept (cp -a).
+ */
+async function copyImageContentIntoVolumes(rootfs: string, mounts: readonly MountPoint[], log: Logger): Promise<void> {
+  for (const m of mounts) {
+    if (m.type !== 'volume') continue;
+    const from = join(rootfs, m.destination);
+    const st = await lstat(from).catch(() => undefined);
+    if (!st?.isDirectory()) continue;
+    const [inImage, inVolume] = await Promise.all([readdir(from).catch(() => []), readdir(m.source).catch(() => ['?'])]);
+    if (inImage.length === 0 || inVolume.length > 0) continue;
+    try {
+      await execFileP('cp', ['-a', `${from}/.`, m.source]);
+    } catch (err) {
+      log.warn('copy image content into volume', { volume: m.name, path: m.destination, error: messageOf(err) });
+    }
   }
 }
 

@@ -70,3 +70,32 @@ test('docker cp both ways, path stat, diff and export on a stopped and a running
   assert.equal(exported['work/f'] ?? exported['./work/f'], 'made\n');
   assert.equal(exported['bin/vi'] ?? exported['./bin/vi'], undefined);
 });
+
+test('a new volume is filled with the image content at its path; binds and tmpfs are mounted', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const hostDir = mkdtempSync(join(h.root, 'bind-'));
+  writeFileSync(join(hostDir, 'from-host'), 'host\n');
+  t.after(() => rmSync(hostDir, { recursive: true, force: true }));
+  const { id } = await h.svc.create({
+    config: h.config({ cmd: ['sh', '-c', 'ls /etc/passwd >/dev/null && cat /bindme/from-host && echo w > /bindme/from-container && mount | grep -c " /scratch type tmpfs" && ls /vol'] }),
+    hostConfig: h.hostConfig({ binds: [`${hostDir}:/bindme`, 'named:/vol'], tmpfs: { '/scratch': 'size=1m' } }),
+  });
+  // `named` is empty at first: it gets /vol from the image, which has nothing there; use /etc instead.
+  const withEtc = await h.svc.create({ config: h.config({ cmd: ['true'] }), hostConfig: h.hostConfig({ binds: ['etcvol:/etc'] }) });
+  const done1 = h.svc.wait(withEtc.id, 'next-exit');
+  await h.svc.start(withEtc.id);
+  await done1;
+  const etcvol = h.svc.get(withEtc.id).mountPoints[0]!;
+  assert.equal(readFileSync(join(etcvol.source, 'passwd'), 'utf8').split('\n')[0], 'root:x:0:0:root:/root:/bin/sh');
+
+  const done = h.svc.wait(id, 'next-exit');
+  await h.svc.start(id);
+  assert.equal((await done).exitCode, 0);
+  assert.equal(readFileSync(join(hostDir, 'from-container'), 'utf8'), 'w\n');
+  let out = '';
+  for await (const e of (await import('../../src/containers/index.ts')).readLogs(h.svc.get(id).logPath)) out += e.line.toString();
+  assert.equal(out, 'host\n1\n');
+});
