@@ -464,3 +464,45 @@ test('blob downloads follow redirects to another host (blob storage)', async (t)
   await client.close();
   await pusher.close();
 });
+
+test('a pull canceled mid-layer keeps its ingest; the next pull resumes it with Range', async (t) => {
+  const reg = await startRegistry();
+  const src = openContentStore();
+  const dst = openContentStore();
+  const img = await makeImage(src.store, [2_000_000]);
+  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
+  await pusher.push(`${reg.host}/cancel/app:v1`, { manifest: { digest: img.manifestDigest } });
+  const proxy = new TestProxy(reg.url);
+  const host = await proxy.listen();
+  t.after(async () => {
+    await proxy.kill();
+    await reg.stop();
+    src.remove();
+    dst.remove();
+  });
+  const layer = img.layers[0]!;
+  const ac = new AbortController();
+  // the first layer download stalls after 600 kB, and the user cancels
+  proxy.intercept = (req, _res, upstream) => {
+    if (!req.url?.includes(`/blobs/${layer.digest}`)) return false;
+    upstream((chunk, offset) => {
+      if (offset + chunk.length > 600_000) {
+        setTimeout(() => ac.abort(), 50);
+        return chunk.subarray(0, Math.max(0, 600_000 - offset));
+      }
+      return chunk;
+    });
+    proxy.intercept = undefined;
+    return true;
+  };
+  const client = new RegistryClient({ content: dst.store, dockerConfig: null });
+  await assert.rejects(client.pull(`${host}/cancel/app:v1`, { signal: ac.signal }));
+  const [ingest] = await dst.store.listStatuses({ prefix: `pull-${layer.digest}` });
+  assert.ok(ingest && ingest.offset > 0 && ingest.offset <= 600_000, `partial ingest kept (${ingest?.offset})`);
+  await client.pull(`${host}/cancel/app:v1`);
+  const gets = proxy.seen.filter((r) => r.url.includes(`/blobs/${layer.digest}`));
+  assert.equal(gets.at(-1)!.headers['range'], `bytes=${ingest.offset}-`);
+  assert.deepEqual(await dst.store.readBlob({ digest: layer.digest }), layer.data);
+  await client.close();
+  await pusher.close();
+});

@@ -29,7 +29,10 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
   const ref = `pull-${desc.digest}`;
   const retries = options.retries ?? 5;
   for (let attempt = 0; ; attempt++) {
-    const w = await openWriter(store, ref, { expected: { digest: desc.digest, size: desc.size }, ...(options.signal ? { signal: options.signal } : {}) });
+    // The writer gets no signal: after a cancel, the bytes already received are still written,
+    // so the next pull resumes after them.
+    options.signal?.throwIfAborted();
+    const w = await openWriter(store, ref, { expected: { digest: desc.digest, size: desc.size } });
     if (!w) return false;
     try {
       let offset = w.offset;
