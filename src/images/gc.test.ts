@@ -104,6 +104,12 @@ test('GarbageCollector keeps what images, leases, labels and containers referenc
   assert.ok(dry.removedContent.includes(stray.digest));
   assert.ok((await allBlobs(content)).has(stray.digest), 'a dry run deletes nothing');
 
+  // A blob can also keep a snapshot alive by label (as containerd's image configs do).
+  await snapshotter.prepare('labelled-key', undefined);
+  await snapshotter.commit('labelled-snap', 'labelled-key');
+  const holder = await writeBlob(content, 'holder', { labels: { [ContentLabels.gcRoot]: '1', 'containerd.io/gc.ref.snapshot.overlayfs': 'labelled-snap' } });
+  assert.ok(holder);
+
   const r = await gc.collect();
   assert.deepEqual(new Set(r.removedContent), new Set([stray.digest, lapsed.digest, ...blobsOf(orphan)]));
   assert.deepEqual(r.expiredLeases, [expired.id]);
@@ -112,7 +118,7 @@ test('GarbageCollector keeps what images, leases, labels and containers referenc
   assert.ok(r.reclaimedBytes > 0);
   const blobs = await allBlobs(content);
   for (const d of [...blobsOf(a), ...blobsOf(b), rooted.digest, leased.digest]) assert.ok(blobs.has(d), `kept ${d}`);
-  assert.deepEqual(await allSnapshots(snapshotter), new Set([...chainA, ...chainB, 'ctr-live', 'unpack-in-progress']));
+  assert.deepEqual(await allSnapshots(snapshotter), new Set([...chainA, ...chainB, 'ctr-live', 'unpack-in-progress', 'labelled-snap']));
 
   // Drop image b: its own blobs go, its snapshots stay while the container stands on them.
   images.delete('docker.io/library/b:latest');

@@ -279,3 +279,21 @@ test('ImageService list filters by reference glob, label, before and since', asy
   assert.deepEqual(await ids({ filters: { before: 'busybox:2' } }), [a.config.digest]);
   assert.deepEqual(await ids({ filters: { since: 'busybox:2' } }), [c.config.digest]);
 });
+
+test('ImageService getImage gives the daemon config, manifest and chainIDs; createImage normalizes names', async (t) => {
+  const { content, svc, images, inUse } = await setup(t);
+  const img = await makeTestImage(content);
+  const rec = svc.createImage(`busybox:1@${img.target.digest}`, img.target);
+  assert.equal(rec.name, `docker.io/library/busybox@${img.target.digest}`, 'the digest wins over the tag');
+  assert.equal(svc.createImage('busybox', img.target).name, 'docker.io/library/busybox:latest');
+  assert.throws(() => svc.createImage('Bad:1', img.target), /must be lowercase/);
+  const got = await svc.getImage('busybox');
+  assert.equal(got.id, img.config.digest);
+  assert.deepEqual(got.chainIds, chainIds(img.diffIds));
+  assert.deepEqual(got.config.config?.Cmd, ['sh']);
+  assert.equal(got.manifest.layers.length, 2);
+  assert.equal('matched' in got, false);
+  assert.deepEqual(images.list().map((r) => r.name).sort(), ['docker.io/library/busybox:latest', `docker.io/library/busybox@${img.target.digest}`]);
+  inUse.set(img.config.digest, { containerId: 'c', running: false });
+  assert.equal((await svc.list({ containers: true }))[0]!.Containers, 1);
+});
