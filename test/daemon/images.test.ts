@@ -117,3 +117,25 @@ test('docker CLI against berthd: import, run, commit, images, rmi, system df', a
   const gone = docker(d, 'image', 'inspect', 'committed:v1');
   assert.equal(gone.status, 1);
 });
+
+test('volumes in use by a container are refused removal; rm -v takes the anonymous ones', async (t) => {
+  const d = await startDaemon(t);
+  const tar = rootfsTar(d);
+  assert.equal(docker(d, 'import', tar, 'busybox:latest').status, 0);
+  const run = docker(d, 'run', '-d', '--name', 'user', '-v', 'keep:/data', '-v', '/anon', 'busybox', 'sh', '-c', 'echo kept > /data/f; sleep 60');
+  assert.equal(run.status, 0, run.stderr);
+  const inspect = JSON.parse(docker(d, 'inspect', 'user').stdout)[0];
+  const anon = inspect.Mounts.find((m: any) => m.Destination === '/anon')?.Name as string;
+  assert.match(anon, /^[0-9a-f]{64}$/);
+  const rm = docker(d, 'volume', 'rm', 'keep');
+  assert.equal(rm.status, 1);
+  assert.match(rm.stderr, /volume is in use/);
+  const dangling = docker(d, 'volume', 'ls', '-q', '--filter', 'dangling=true');
+  assert.equal(dangling.stdout.trim(), '');
+  const df = (await d.request('/v1.45/system/df?type=volume')).json();
+  assert.equal(df.Volumes.find((v: any) => v.Name === 'keep')?.UsageData.RefCount, 1);
+  assert.equal(docker(d, 'rm', '-f', '-v', 'user').status, 0);
+  const left = docker(d, 'volume', 'ls', '-q').stdout.trim().split('\n');
+  assert.deepEqual(left, ['keep'], 'the anonymous volume went with the container, the named one stays');
+  assert.equal(docker(d, 'volume', 'rm', 'keep').status, 0);
+});
