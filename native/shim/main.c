@@ -64,5 +64,7 @@ int main(int argc, char **argv) {
   pid = fork();
   if (pid < 0) return report("fork monitor");
   if (pid > 0) _exit(0);
+  /* never pin the runtime's working directory (a mount someone may want to unmount) */
+  if (chdir("/") < 0) return report("chdir /");
   return monitor_run(&plan, 3);
 }

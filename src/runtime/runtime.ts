@@ -68,7 +68,7 @@ function planStdio(s: StdioOptions | undefined): { plan: PlanStdio; fds: ShimStd
   const plan: PlanStdio = { mode: 'pipe' };
   if (s.openStdin) plan.openStdin = true;
   if (s.stdinOnce) plan.stdinOnce = true;
-  if (s.logPath) plan.logPath = s.logPath;
+  if (s.logPath) plan.logPath = resolve(s.logPath);
   if (s.logMaxSize !== undefined) plan.logMaxSize = s.logMaxSize;
   if (s.logMaxFiles !== undefined) plan.logMaxFiles = s.logMaxFiles;
   return { plan, fds: ['ignore', 'ignore', 'ignore'] };
@@ -168,7 +168,13 @@ export class Runtime {
     const bundle = resolve(options.bundle);
     const spec = this.loadBundle(verb, id, bundle);
     if (this.store.exists(id) || existsSync(this.store.dir(id))) throw alreadyExists(`${verb} ${JSON.stringify(id)}: container already exists`);
-    const dir = this.store.reserve(id);
+    let dir: string;
+    try {
+      dir = this.store.reserve(id);
+    } catch (err) {
+      if (errorCode(err) === 'already-exists') throw alreadyExists(`${verb} ${JSON.stringify(id)}: container already exists`);
+      throw wrap(err, `${verb} ${JSON.stringify(id)}: create state directory`);
+    }
     const files = this.paths(id);
     if (files.control.length > SUN_PATH_MAX) {
       this.store.remove(id);
@@ -467,6 +473,12 @@ export class Runtime {
   }
 
   async delete(id: string, options: DeleteOptions = {}): Promise<void> {
+    checkId('delete', id);
+    if (options.force && !this.store.exists(id) && existsSync(this.store.dir(id))) {
+      // the remains of a create that never finished (the runtime itself died mid-way)
+      this.store.remove(id);
+      return;
+    }
     const stored = this.store.read('delete', id);
     const status = this.statusOf(stored);
     if (!options.force) assertCan('delete', id, status);
