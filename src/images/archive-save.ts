@@ -36,8 +36,13 @@ export const containerdImageNameAnnotation = 'io.containerd.image.name';
 
 interface ResolvedImage {
   names: string[];
+  /** What index.json points at: the image's own target (an index stays an index). */
+  targetDesc: Descriptor;
+  /** The platform manifest (what manifest.json describes). */
   manifestDesc: Descriptor;
   manifest: Manifest;
+  /** Blobs beyond the platform manifest's own: an index and its other platforms present locally. */
+  extra: Descriptor[];
 }
 
 /** The blobs and JSON documents of an archive, computed once and written by either output. */
@@ -46,18 +51,40 @@ interface ArchivePlan {
   files: { name: string; data: string }[];
 }
 
+async function readJson<T>(content: Provider, desc: Descriptor): Promise<T> {
+  return JSON.parse((await content.readBlob(desc as { digest: Digest; size: number })).toString('utf8')) as T;
+}
+
+/**
+ * An index target is saved whole so its digest round-trips: the index blob plus every platform
+ * manifest whose blobs are all present locally (a pull fetches one platform; the others are
+ * left out, as docker does). manifest.json describes the selected platform.
+ */
 async function resolveImage(content: Provider, image: SaveImage, options: SaveOptions): Promise<ResolvedImage> {
-  let desc = image.target;
-  if (isIndexType(desc.mediaType)) {
-    const index = JSON.parse((await content.readBlob(desc as { digest: Digest; size: number })).toString('utf8')) as Index;
+  const target = image.target;
+  let desc = target;
+  const extra: Descriptor[] = [];
+  if (isIndexType(target.mediaType)) {
+    const index = await readJson<Index>(content, target);
     const pick = selectManifest(index.manifests, options.platform ?? hostPlatform());
-    if (!pick) throw invalidArgument(`save: no manifest for the platform in index ${JSON.stringify(desc.digest)}`);
+    if (!pick) throw invalidArgument(`save: no manifest for the platform in index ${JSON.stringify(target.digest)}`);
     desc = pick;
+    extra.push(target);
+    for (const child of index.manifests) {
+      if (child.digest === pick.digest || !(await content.exists(child.digest as Digest))) continue;
+      if (isIndexType(child.mediaType)) continue;
+      const m = await readJson<Manifest>(content, child);
+      const parts = [m.config, ...(m.layers ?? [])];
+      let complete = true;
+      for (const b of parts) if (!(await content.exists(b.digest as Digest))) complete = false;
+      if (complete) extra.push(...parts, child);
+    }
   }
-  const manifest = JSON.parse((await content.readBlob(desc as { digest: Digest; size: number })).toString('utf8')) as Manifest;
+  const manifest = await readJson<Manifest>(content, desc);
   if (!manifest.config || !Array.isArray(manifest.layers)) throw invalidArgument(`save: ${JSON.stringify(desc.digest)} is not an image manifest`);
   const names = image.names.map((n) => familiarString(parseDockerRef(n)));
-  return { names, manifestDesc: { mediaType: desc.mediaType, digest: desc.digest, size: desc.size }, manifest };
+  const strip = (d: Descriptor): Descriptor => ({ mediaType: d.mediaType, digest: d.digest, size: d.size });
+  return { names, targetDesc: strip(target), manifestDesc: strip(desc), manifest, extra };
 }
 
 function blobPath(digest: string): string {
@@ -79,15 +106,16 @@ async function planArchive(content: Provider, images: readonly SaveImage[], opti
     for (const l of r.manifest.layers) add(l);
     add(r.manifest.config);
     add(r.manifestDesc);
+    for (const e of r.extra) add(e);
   }
   const indexEntries: Descriptor[] = [];
   for (const r of resolved) {
-    if (r.names.length === 0) indexEntries.push(r.manifestDesc);
+    if (r.names.length === 0) indexEntries.push(r.targetDesc);
     for (const name of r.names) {
       const ref = parseDockerRef(name);
       const ann: Record<string, string> = { [containerdImageNameAnnotation]: `${ref.domain}/${ref.path}${ref.tag ? ':' + ref.tag : ''}` };
       if (ref.tag) ann[Annotations.refName] = ref.tag;
-      indexEntries.push({ ...r.manifestDesc, annotations: ann });
+      indexEntries.push({ ...r.targetDesc, annotations: ann });
     }
   }
   const index: Index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: indexEntries };

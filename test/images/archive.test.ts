@@ -15,6 +15,7 @@ import {
   saveArchive, saveArchiveToFile, saveOciLayoutDir,
 } from '../../src/images/index.ts';
 import { sha256, type Digest } from '../../src/lib/index.ts';
+import { writeBlob } from '../../src/content/index.ts';
 import { makeEnv, requireRoot, storeImage, treeOf, mountpoint, type Env } from './image-fixtures.ts';
 
 const fileSha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -236,4 +237,33 @@ test('importRootfs makes a one-layer image; commitContainer adds the container l
   const chain = chainIDs(cfg2.rootfs.diff_ids as Digest[]);
   const tree = await mounted(env, 'committed-view', chain[1]!, (d) => treeOf(d));
   assert.deepEqual(tree, containerTree);
+});
+
+test('saveArchive keeps an index target whole (platforms present locally), so its digest round-trips', async (t) => {
+  requireRoot();
+  const a = await makeEnv();
+  const b = await makeEnv();
+  t.after(async () => {
+    await a.dispose();
+    await b.dispose();
+  });
+  const amd = await threeLayers(a);
+  const arm = await storeImage(a.content, [await buildTar([{ name: 'arm', data: 'arm64' }])]);
+  const index = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { ...amd.target, platform: { architecture: 'amd64', os: 'linux' } },
+      { ...arm.target, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256('absent'), size: 100, platform: { architecture: 's390x', os: 'linux' } },
+    ],
+  };
+  const idx = await writeBlob(a.content, JSON.stringify(index));
+  const target = { mediaType: index.mediaType, digest: idx.digest, size: idx.size };
+  for (const format of ['docker', 'oci'] as const) {
+    const data = await buffer(saveArchive(a.content, [{ target, names: ['multi:1'] }], { format, platform: { os: 'linux', architecture: 'amd64' } }));
+    const loaded = await loadArchive(b.content, Readable.from([data]));
+    assert.deepEqual(loaded.map((l) => [l.name, l.target.digest]), [['docker.io/library/multi:1', idx.digest]], format);
+    assert.ok(await b.content.exists(arm.manifestDigest), `${format}: the other local platform came along`);
+  }
 });
