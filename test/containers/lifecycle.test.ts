@@ -124,3 +124,23 @@ test('ContainerService update and cgroup stats of a running container', async (t
   await h.svc.update(id, {}, { name: 'always', maximumRetryCount: 0 });
   assert.equal(h.svc.get(id).hostConfig.restartPolicy.name, 'always');
 });
+
+test('ContainerService rename, wait conditions and name conflicts', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const a = await h.svc.create({ name: 'alpha', config: h.config({ cmd: ['true'] }) });
+  await assert.rejects(h.svc.create({ name: 'alpha', config: h.config({ cmd: ['true'] }) }), /is already in use by container/);
+  await assert.rejects(h.svc.create({ name: 'x', config: h.config({ cmd: ['true'] }) }), /Invalid container name/);
+  await assert.rejects(h.svc.create({ config: h.config({ image: 'nope', cmd: ['true'] }) }), /No such image: nope/);
+  assert.deepEqual(await h.svc.wait(a.id, 'not-running'), { exitCode: 0 }, 'a created container is not running');
+  await h.svc.rename('alpha', 'beta');
+  assert.equal(h.svc.get('beta').id, a.id);
+  assert.throws(() => h.svc.get('alpha'), /No such container/);
+  assert.ok(h.events.some((e) => e.action === 'rename' && e.attributes['oldName'] === '/alpha'));
+  const next = h.svc.wait('beta', 'next-exit');
+  await h.svc.start('beta');
+  assert.equal((await next).exitCode, 0);
+  const gone = h.svc.wait('beta', 'removed');
+  await h.svc.remove('beta');
+  await gone;
+});
