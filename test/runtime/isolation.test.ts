@@ -152,3 +152,16 @@ test('a refused negative oomScoreAdj is clamped with a warning', async () => {
   assert.ok(Number(read(outPath, 'utf8').trim()) > -900);
   assert.ok(warnings.some((w) => /oom_score_adj -900 refused/.test(w)), warnings.join('; '));
 });
+
+test("Runtime.run under docker's default seccomp profile, with and without no_new_privs", async () => {
+  const { dockerDefaultSeccomp } = await import('../../src/runtime/index.ts');
+  for (const nnp of [true, false]) {
+    const { out, exit } = await s.run(['sh', '-c', 'echo ok; unshare -U true || echo refused'], (spec) => {
+      spec.process!.noNewPrivileges = nnp;
+      spec.linux!.seccomp = dockerDefaultSeccomp(spec.process!.capabilities!.bounding ?? []);
+    });
+    assert.equal(exit.exitCode, 0, out);
+    assert.match(out, /^ok$/m);
+    assert.match(out, /refused/);
+  }
+});
