@@ -154,8 +154,12 @@ export class OverlaySnapshotter implements Snapshotter {
       {
         type: 'overlay',
         source: 'overlay',
+        // redirect_dir and metacopy off: a renamed or chmod-ed lower file is copied up whole,
+        // so the upper dir alone is the layer diff() turns into a tar
         options: [
           'index=off',
+          'redirect_dir=off',
+          'metacopy=off',
           `workdir=${this.workDir(r.id)}`,
           `upperdir=${this.fsDir(r.id)}`,
           `lowerdir=${lowers.join(':')}`,
