@@ -42,6 +42,12 @@ test('CgroupV2Manager creates, applies, freezes and removes a real cgroup2 cgrou
   const stats = mgr.stats();
   assert.ok(stats.cpu && stats.cpu.usageTotal >= 0, 'cpu.stat is core in v2');
 
+  // hugetlb is the one controller this hybrid host gives cgroup2: apply enabled it down the tree
+  mgr.set({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * 1024 * 1024 }], unified: { 'hugetlb.2MB.rsvd.max': String(2 * 1024 * 1024) } });
+  assert.equal(read(mgr.path, 'hugetlb.2MB.max'), String(4 * 1024 * 1024));
+  assert.equal(read(mgr.path, 'hugetlb.2MB.rsvd.max'), String(2 * 1024 * 1024));
+  assert.throws(() => mgr.set({ unified: { 'memory.max': '1' } }), /no such file \(is the memory controller enabled\?\)/);
+
   mgr.remove();
   assert.equal(existsSync(mgr.path), false);
   assert.equal(parent.pids().length, 0, 'sleep killed through cgroup.kill');
@@ -64,7 +70,8 @@ test('CgroupV2Manager.set writes the v2 files with crun\'s conversions', (t) => 
   const dir = join(root, 'berth', 'c1');
   assert.equal(read(dir, 'cgroup.procs'), '4242');
   assert.equal(read(root, 'cgroup.subtree_control'), '+cpuset +cpu +io +memory +hugetlb +pids', 'controllers enabled in the root');
-  // an intermediate cgroup without its own cgroup.controllers file (a plain directory here) gets nothing written
+  // unified keys must name an existing file, as the kernel's cgroup files are
+  writeFileSync(join(dir, 'memory.high'), 'max');
   mgr.set({
     memory: { limit: 100 * 1024 * 1024, reservation: 50 * 1024 * 1024, swap: 300 * 1024 * 1024 },
     cpu: { shares: 1024, quota: 20000, period: 50000, cpus: '0-1', mems: '0', burst: 1000, idle: 0 },

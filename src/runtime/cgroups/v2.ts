@@ -182,13 +182,12 @@ export class CgroupV2Manager implements ContainerCgroupManager {
     }
     for (const [key, value] of Object.entries(r.unified ?? {})) {
       if (key.includes('/') || key.startsWith('.') || key === '') throw invalidArgument(`cgroup set: unified: invalid key ${JSON.stringify(key)}`);
-      try {
-        writeCgroupFile(dir, key, value);
-      } catch (err) {
+      // cgroupfs refuses to create files (EACCES), so a missing controller file is told apart first
+      if (!hasFile(dir, key)) {
         const ctrl = key.split('.')[0] ?? key;
-        if (errorCode(err) === 'not-found') throw invalidArgument(`cgroup set: unified: ${JSON.stringify(key)}: no such file (is the ${ctrl} controller enabled?)`, err);
-        throw err;
+        throw invalidArgument(`cgroup set: unified: ${JSON.stringify(key)}: no such file (is the ${ctrl} controller enabled?)`);
       }
+      writeCgroupFile(dir, key, value);
     }
   }
 
