@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need=()
-for pkg in busybox-static iptables iproute2 zstd make gcc libc6-dev docker-registry skopeo python3 runc crun openssl umoci docker.io; do
+for pkg in busybox-static iptables iproute2 zstd make gcc libc6-dev docker-registry skopeo python3 runc crun openssl umoci docker.io python3-docker; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
