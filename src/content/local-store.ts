@@ -320,7 +320,10 @@ export class LocalContentStore implements ContentStore {
       throw err;
     }
     const removed: string[] = [];
+    // Dirs of refs a writer holds are skipped even before their ref file is written.
+    const held = new Set([...this.locked].map((r) => createHash('sha256').update(r).digest('hex')));
     for (const name of names) {
+      if (held.has(name)) continue;
       const dir = join(this.root, 'ingest', name);
       let ref: string | undefined;
       let updatedAt: Date;
