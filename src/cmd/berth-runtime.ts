@@ -284,8 +284,9 @@ program
       if (proc.terminal && !opts.consoleSocket && !opts.detach) {
         // the exec starts at once: relay what it writes from the attach socket, as run -t does
         execOpts.stdio = { mode: 'log', openStdin: true };
+        execOpts.waitForStart = true;
         const res = await rt.exec(id, execOpts);
-        await proxyTerminal(rt, id, res.execId, async () => {});
+        await proxyTerminal(rt, id, res.execId, () => rt.startExec(id, res.execId));
         exitCode = (await res.exit).exitCode;
         return;
       }

@@ -83,3 +83,22 @@ test('berth-runtime spec writes a default config.json', () => {
   assert.equal(cli(['spec', '--rootless', '-b', dir2]).status, 0);
   assert.ok((JSON.parse(readFileSync(join(dir2, 'config.json'), 'utf8')) as { linux: { uidMappings: unknown[] } }).linux.uidMappings.length > 0);
 });
+
+test('berth-runtime exec -t and run -t relay a monitor-held terminal', () => {
+  const id = s.id('tty');
+  const bundle = s.bundle(['sleep', '60']);
+  assert.equal(spawnSync(bin, ['--root', s.root, 'run', '-d', '-b', bundle, id], { stdio: 'ignore' }).status, 0);
+  try {
+    const r = cli(['exec', '-t', id, 'sh', '-c', 'tty; exit 3']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout, /\/dev\/pts\/0/);
+  } finally {
+    cli(['delete', '-f', id]);
+  }
+  const ttyBundle = s.bundle(['sh', '-c', 'tty; exit 2'], (spec) => {
+    spec.process!.terminal = true;
+  });
+  const run = cli(['run', '-b', ttyBundle, s.id('runtty')]);
+  assert.equal(run.status, 2, run.stderr);
+  assert.match(run.stdout, /\/dev\/pts\/0/);
+});
