@@ -154,7 +154,7 @@ async function pushBlob(
         await repo.completeUpload(
           loc,
           desc.digest,
-          async () => counting(await store.createReadStream({ digest: desc.digest, size: desc.size }), (n) => throttle.update(n, n === desc.size)),
+          () => blobBody(store, desc, (n) => throttle.update(n, n === desc.size)),
           desc.size,
           h.options.signal,
         );
@@ -211,15 +211,23 @@ async function uploadChunked(store: ContentStore, repo: RemoteRepository, desc: 
   }
 }
 
-/** Wraps a stream, reporting the byte count as it flows. */
-function counting(src: Readable, onBytes: (n: number) => void): Readable {
-  let n = 0;
+/** A blob from the content store as a request body, read in 1 MiB pieces, counting bytes as they go. */
+function blobBody(store: ContentStore, desc: Descriptor, onBytes: (n: number) => void): Readable {
   return Readable.from(
     (async function* () {
-      for await (const chunk of src) {
-        n += (chunk as Buffer).length;
-        onBytes(n);
-        yield chunk as Buffer;
+      const reader = await store.readerAt({ digest: desc.digest, size: desc.size });
+      try {
+        let offset = 0;
+        while (offset < desc.size) {
+          const buf = Buffer.allocUnsafe(Math.min(1 << 20, desc.size - offset));
+          const n = await reader.readAt(buf, offset);
+          if (n === 0) break;
+          offset += n;
+          onBytes(offset);
+          yield n === buf.length ? buf : buf.subarray(0, n);
+        }
+      } finally {
+        await reader.close();
       }
     })(),
     { objectMode: false },
