@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { berth, berthInPty, busyboxTar, cliDaemon, ok } from './harness.ts';
+import { berth, berthCommand, berthInPty, busyboxTar, cliDaemon, ok } from './harness.ts';
 
 // One daemon for the whole file (containers are cheap, daemons are not); each subtest uses its
 // own container names with a per-run suffix so a shared daemon is never confused.
@@ -203,6 +203,29 @@ test('berth drives containers end to end', async (t) => {
     assert.match(await ok(h, ['load', '-i', saved]), new RegExp(`Loaded image: ${img}:v2`));
     assert.equal(await ok(h, ['image', 'inspect', '-f', '{{.Id}}', `${img}:v2`]), imgId + '\n');
     await ok(h, ['rmi', `${img}:v2`]);
+  });
+
+  await t.test('run --rm leaves nothing, logs -f follows to the end, run forwards signals', async () => {
+    const gone = `gone-${sfx}`;
+    await ok(h, ['run', '--rm', '--name', gone, 'busybox', 'true']);
+    assert.equal(await ok(h, ['ps', '-a', '-q', '--filter', `name=${gone}`]), '');
+    const f = name('follow');
+    await ok(h, ['run', '-d', '--name', f, 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo tick$i; sleep 0.5; done']);
+    assert.equal(await ok(h, ['logs', '-f', f]), 'tick1\ntick2\ntick3\n');
+    // SIGTERM to the CLI reaches the container (sig-proxy), whose trap decides the status.
+    const sig = name('sig');
+    const [cmd, ...pre] = berthCommand();
+    const env: NodeJS.ProcessEnv = { ...process.env, BERTH_HOST: h };
+    delete env['NODE_EXTRA_CA_CERTS'];
+    const child = spawn(cmd as string, [...pre, 'run', '--name', sig, 'busybox', 'sh', '-c', 'trap "echo got-term; exit 42" TERM; echo ready; while true; do sleep 0.1; done'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    for (let i = 0; i < 300 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /ready/);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('close', r));
+    assert.equal(code, 42);
+    assert.match(out, /got-term/);
   });
 
   await t.test('run -it works through a real pty and returns the shell status', async () => {

@@ -71,14 +71,24 @@ export const command: Command = {
     const output = pump.output();
     pump.startInput();
     pump.startResize();
-    await output;
+    let streamError: string | undefined;
+    try {
+      await output;
+    } catch (err) {
+      // The daemon reports a process that could not start as a system-error frame.
+      streamError = err instanceof Error ? err.message : String(err);
+      ctx.err(streamError + '\n');
+    }
     if (pump.detached) return 0;
     // The exit code lands shortly after the stream closes.
     for (let i = 0; i < 100; i++) {
       const info = await engine.exec.inspect(execId);
-      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+      if (!info.Running && info.ExitCode !== null) {
+        if (streamError && info.ExitCode === 0) return startFailureStatus(streamError);
+        return info.ExitCode;
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
-    return 0;
+    return streamError ? startFailureStatus(streamError) : 0;
   },
 };
