@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { sha256, type Digest } from '../lib/index.ts';
 import { ContentLabels, LocalContentStore, SqliteLabelStore, contentRoot, writeBlob, writeStream } from '../content/index.ts';
 import { metadataDbPath, migrate, openMetadataDb } from '../metadata/index.ts';
-import { OverlaySnapshotter, UNPACK_OWNER_LABEL } from '../snapshots/index.ts';
+import { OverlaySnapshotter, UNPACK_OWNER_LABEL, cleanupUnpacks } from '../snapshots/index.ts';
 import { GarbageCollector } from './gc.ts';
 import { ImageStore } from './image-store.ts';
 import { LeaseManager } from './leases.ts';
@@ -217,4 +217,24 @@ test('GarbageCollector after kill -9 mid-ingest: a recent ingest is resumable, a
   assert.deepEqual(r.removedIngests, ['pull-abandoned']);
   assert.deepEqual(await readdir(join(contentRoot(root), 'ingest')), []);
   assert.ok(r.removedContent.includes(digest), 'the unreferenced completed blob is collected too');
+});
+
+test('GarbageCollector with the unpack cleanup removes a killed unpack\'s snapshot and then its unreferenced parents', async (t) => {
+  const { db, content, images, leases, snapshotter } = await setup(t);
+  const gc = new GarbageCollector({
+    db,
+    content,
+    images,
+    leases,
+    snapshots: { snapshotter, roots: () => ({}), cleanup: () => cleanupUnpacks(snapshotter) },
+  });
+  const img = await makeTestImage(content, { layers: [randomLayer(), randomLayer(), randomLayer()] });
+  const chain = await unpack(snapshotter, img);
+  // An unpack of layer 3 by a process that no longer exists (pid 0 never owns anything).
+  await snapshotter.prepare(`extract-dead0000-${chain[2]}`, chain[1], { labels: { [UNPACK_OWNER_LABEL]: '0:0' } });
+  // Without the cleanup the owner label protects it; with it the dead unpack goes first.
+  const r = await gc.collect();
+  assert.ok(r.removedSnapshots.includes(`extract-dead0000-${chain[2]}`));
+  assert.deepEqual(await allSnapshots(snapshotter), new Set(), 'no image references the layers: all collected');
+  assert.equal((await allBlobs(content)).size, 0);
 });

@@ -44,8 +44,16 @@ export interface GarbageCollectorOptions {
   content: ContentStore;
   images: ImageStore;
   leases: LeaseManager;
-  /** Snapshots to collect, with the roots only the caller knows (containers' snapshot keys). */
-  snapshots?: { snapshotter: GcSnapshotter; roots: () => GcRoots | Promise<GcRoots> };
+  /**
+   * Snapshots to collect, with the roots only the caller knows (containers' snapshot keys), and
+   * an optional cleanup run first (the daemon passes `() => cleanupUnpacks(snapshotter)`, which
+   * removes the extraction snapshots of unpacks killed mid-way; GC keeps a live unpack's).
+   */
+  snapshots?: {
+    snapshotter: GcSnapshotter;
+    roots: () => GcRoots | Promise<GcRoots>;
+    cleanup?: () => Promise<string[] | void>;
+  };
   /** Extra content roots. */
   roots?: () => GcRoots | Promise<GcRoots>;
   /** Idle ingests older than this are removed (default one hour). */
@@ -96,6 +104,8 @@ export class GarbageCollector {
     });
     const snaps = new Map<string, { parent?: string; kind: string; labels: Record<string, string> }>();
     const snapshotter = this.opts.snapshots?.snapshotter;
+    const cleaned = dryRun ? undefined : await this.opts.snapshots?.cleanup?.();
+    if (cleaned) result.removedSnapshots.push(...cleaned);
     if (snapshotter) {
       await snapshotter.walk((i) => {
         snaps.set(i.name, { ...(i.parent ? { parent: i.parent } : {}), kind: i.kind, labels: i.labels });
