@@ -1,6 +1,8 @@
 export type { Snapshotter, Info, Kind, Usage, SnapshotOptions, WalkFilter } from './snapshotter.ts';
 export { OverlaySnapshotter } from './overlay/overlay-snapshotter.ts';
-export type { OverlaySnapshotterOptions, MigrateFn } from './overlay/overlay-snapshotter.ts';
+export type { OverlaySnapshotterOptions } from './overlay/overlay-snapshotter.ts';
+export { DirSnapshotter } from './dir-snapshotter.ts';
+export type { DirSnapshotterOptions, MigrateFn, SnapshotRow } from './dir-snapshotter.ts';
 export { applyLayer, applyLayerBuffer, entryComponents } from './apply-layer.ts';
 export type { ApplyLayerOptions, ApplyLayerResult } from './apply-layer.ts';
 export { decompressLayer, detectCompression } from './decompress.ts';
