@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isInvalidArgument } from '../../lib/index.ts';
 import { validateSpec, defaultSpec, dockerDefaultCapabilities, dockerDefaultMounts, dockerDefaultDeviceRules } from './index.ts';
 
@@ -56,4 +58,38 @@ test('docker defaults have the documented shape', () => {
   assert.equal(dockerDefaultCapabilities.length, 14);
   assert.deepEqual(dockerDefaultMounts().map((m) => m.destination), ['/proc', '/dev', '/dev/pts', '/sys', '/sys/fs/cgroup', '/dev/mqueue', '/dev/shm']);
   assert.deepEqual(dockerDefaultDeviceRules[0], { allow: false, access: 'rwm' });
+});
+
+const fixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as unknown;
+
+test('validateSpec accepts what runc spec, runc spec --rootless and crun spec write', () => {
+  for (const name of ['runc-spec.json', 'runc-spec-rootless.json', 'crun-spec.json']) {
+    assert.doesNotThrow(() => validateSpec(fixture(name)), name);
+  }
+});
+
+test('defaultSpec matches runc spec in mounts, paths, capabilities and rlimits', () => {
+  const runc = validateSpec(fixture('runc-spec.json'));
+  const ours = defaultSpec();
+  assert.deepEqual(ours.mounts, runc.mounts);
+  assert.deepEqual(ours.linux?.maskedPaths, runc.linux?.maskedPaths);
+  assert.deepEqual(ours.linux?.readonlyPaths, runc.linux?.readonlyPaths);
+  // runc 1.1 also lists the three in ambient, which cannot be raised without inheritable: Berth leaves ambient out
+  const { ambient: _ambient, ...runcCaps } = runc.process?.capabilities ?? {};
+  assert.deepEqual(ours.process?.capabilities, runcCaps);
+  assert.deepEqual(ours.process?.rlimits, runc.process?.rlimits);
+  assert.deepEqual(ours.root, runc.root);
+  assert.deepEqual(ours.linux?.resources, runc.linux?.resources);
+  // runc 1.1 leaves the cgroup namespace out; newer runc and Berth add it
+  assert.deepEqual(ours.linux?.namespaces?.filter((n) => n.type !== 'cgroup'), runc.linux?.namespaces);
+
+  const rootlessRunc = validateSpec(fixture('runc-spec-rootless.json'));
+  const rootless = defaultSpec({ rootless: true, uid: 1000, gid: 1000 });
+  const sys = (s: typeof rootless) => s.mounts?.find((m) => m.destination === '/sys');
+  assert.deepEqual(sys(rootless)?.options, sys(rootlessRunc)?.options);
+  assert.deepEqual(rootless.mounts?.map((m) => m.options), rootlessRunc.mounts?.map((m) => m.options));
+  assert.deepEqual(
+    rootless.linux?.namespaces?.map((n) => n.type).sort(),
+    rootlessRunc.linux?.namespaces?.map((n) => n.type).sort(),
+  );
 });
