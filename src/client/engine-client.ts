@@ -207,7 +207,8 @@ export class EngineClient {
     }
     if (this.tls) {
       // Loaded only for TLS daemons: keeps start-up lean for the common unix-socket case.
-      return tlsRequest({ ...base, host: a.host, port: a.port }, this.tls);
+      const { agent: _plain, ...rest } = base as typeof base & { agent?: Agent };
+      return tlsRequest({ ...rest, host: a.host, port: a.port }, this.tls);
     }
     return httpRequest({ ...base, host: a.host, port: a.port });
   }
