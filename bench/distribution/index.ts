@@ -96,6 +96,14 @@ async function main(): Promise<void> {
   const berth = await startBerthRegistry();
   const dist = await startDistribution();
   const pusher = new RegistryClient({ content: src, dockerConfig: null });
+  // warm both servers and the client up with a small image first
+  const warm = freshStore();
+  const tiny = await writeBlob(warm, gzipSync(randomBytes(1000)));
+  const tinyConfig = await writeBlob(warm, '{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}');
+  const tinyManifest = await writeBlob(warm, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...tinyConfig }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...tiny }] }));
+  const warmClient = new RegistryClient({ content: warm, dockerConfig: null });
+  for (const host of [berth, dist]) if (host) await warmClient.push(`${host}/warm/app:v1`, { manifest: { digest: tinyManifest.digest } });
+  await warmClient.close();
 
   rows.push(['berth push → berth-registry', await time(() => pusher.push(`${berth}/bench/app:v1`, { manifest: { digest: img.digest } }))]);
   if (dist) rows.push(['berth push → distribution registry', await time(() => pusher.push(`${dist}/bench/app:v1`, { manifest: { digest: img.digest } }))]);

@@ -127,20 +127,43 @@ class FsWriter implements FileWriter {
     this.size = size;
   }
 
+  /** The write in flight, so receiving the next batch overlaps writing this one. */
+  private inflight: Promise<void> | undefined;
+
   async write(chunk: Uint8Array): Promise<void> {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.size += chunk.length;
-    if (this.pendingBytes >= flushBytes) await this.flush();
+    if (this.pendingBytes >= flushBytes) {
+      await this.settle(); // at most one write in flight, in order
+      const p = this.writeOut(this.take());
+      p.catch(() => undefined);
+      this.inflight = p;
+    }
+  }
+
+  /** Waits for the write in flight (rethrowing its error). */
+  private async settle(): Promise<void> {
+    const p = this.inflight;
+    this.inflight = undefined;
+    if (p) await p;
+  }
+
+  private take(): Uint8Array[] {
+    const bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    return bufs;
   }
 
   private async flush(): Promise<void> {
-    if (this.pendingBytes === 0) return;
-    let bufs = this.pending;
-    let left = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    // one writev for the gathered chunks (no copy); loop on a short write
+    await this.settle();
+    if (this.pendingBytes > 0) await this.writeOut(this.take());
+  }
+
+  /** One writev for the gathered chunks (no copy), looping on a short write. */
+  private async writeOut(bufs: Uint8Array[]): Promise<void> {
+    let left = bufs.reduce((n, b) => n + b.length, 0);
     while (left > 0) {
       const { bytesWritten } = await this.fh.writev(bufs);
       left -= bytesWritten;
@@ -168,6 +191,7 @@ class FsWriter implements FileWriter {
   async cancel(): Promise<void> {
     this.pending = [];
     this.pendingBytes = 0;
+    await this.settle().catch(() => undefined);
     await this.close();
     await rm(this.path, { force: true });
   }
