@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isDaemonError } from '../../client/index.ts';
 import { messageOf } from '../../lib/index.ts';
 import type { CliContext } from '../context.ts';
-import type { FlagSpec } from '../parse/flags.ts';
+import type { FlagSpec, ParsedFlags } from '../parse/flags.ts';
 
 /**
  * Runs `fn` for each target, as docker's multi-target commands do: prints the target on success
@@ -45,6 +45,12 @@ export function configuredFormat(ctx: CliContext, key: 'psFormat' | 'imagesForma
   } catch {
     return undefined;
   }
+}
+
+/** The `--format` value, with docker's bare `table` meaning "the default table". */
+export function formatOption(flags: ParsedFlags): string | undefined {
+  const f = flags.string('format');
+  return f === undefined || f.trim() === '' || f.trim() === 'table' ? undefined : f;
 }
 
 export const formatFlag: FlagSpec = {

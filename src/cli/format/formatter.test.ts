@@ -145,3 +145,18 @@ test('cpuPercent and memUsage compute like docker stats', () => {
   assert.equal(cpuPercent(s), 20);
   assert.equal(memUsage(s), 800);
 });
+
+test('ProgressRenderer on a terminal keeps one line per layer and redraws it in place', () => {
+  let text = '';
+  const out = new Writable({ write: (c, _e, cb) => ((text += c.toString()), cb()) });
+  const tty = new ProgressRenderer(out, { terminal: true, width: 120 });
+  tty.write({ id: 'a', status: 'Pulling fs layer' });
+  tty.write({ id: 'b', status: 'Pulling fs layer' });
+  tty.write({ id: 'a', status: 'Downloading', progressDetail: { current: 1000, total: 2000 } });
+  // New ids add a line; an update of the first of two lines moves up 2, redraws, moves back down.
+  assert.equal(text.split('\n').length - 1, 2);
+  assert.ok(text.endsWith(`\x1b[2A\r\x1b[2Ka: Downloading [${'='.repeat(25)}>${' '.repeat(25)}]      1kB/2kB\r\x1b[2B`), JSON.stringify(text));
+  text = '';
+  tty.write({ status: 'Digest: sha256:ab' });
+  assert.equal(text, '\r\x1b[2KDigest: sha256:ab\n');
+});

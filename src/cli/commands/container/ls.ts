@@ -2,7 +2,7 @@ import { toFilters } from '../../../client/index.ts';
 import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
 import { containerHeaders, containerRow, defaultPsFormat } from '../../format/container-rows.ts';
-import { configuredFormat, filterFlag, formatFlag } from '../shared.ts';
+import { configuredFormat, filterFlag, formatFlag, formatOption } from '../shared.ts';
 
 export const command: Command = {
   spec: {
@@ -23,7 +23,7 @@ export const command: Command = {
   async run(ctx, _args, flags) {
     let limit = flags.int('last') ?? -1;
     if (flags.bool('latest')) limit = 1;
-    const format = flags.string('format') || configuredFormat(ctx, 'psFormat');
+    const format = formatOption(flags) || configuredFormat(ctx, 'psFormat');
     const quiet = flags.bool('quiet');
     let fmt = format || (quiet ? '{{.ID}}' : defaultPsFormat);
     if (quiet && format) fmt = '{{.ID}}';

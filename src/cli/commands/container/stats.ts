@@ -2,7 +2,7 @@ import { jsonStream, type ContainerStats } from '../../../client/index.ts';
 import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
 import { defaultStatsFormat, statsHeaders, statsRow } from '../../format/stats-rows.ts';
-import { configuredFormat, formatFlag } from '../shared.ts';
+import { configuredFormat, formatFlag, formatOption } from '../shared.ts';
 
 export const command: Command = {
   spec: {
@@ -18,7 +18,7 @@ export const command: Command = {
   async run(ctx, args, flags) {
     const engine = ctx.engine();
     const trunc = !flags.bool('no-trunc');
-    const format = flags.string('format') || configuredFormat(ctx, 'statsFormat') || defaultStatsFormat;
+    const format = formatOption(flags) || configuredFormat(ctx, 'statsFormat') || defaultStatsFormat;
     let targets: { id: string; name: string }[];
     if (args.length) {
       targets = [];

@@ -2,7 +2,7 @@ import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
 import { ellipsis, humanSize, shortId, timeAgo } from '../../format/humanize.ts';
 import { goTime } from '../../format/container-rows.ts';
-import { formatFlag } from '../shared.ts';
+import { formatFlag, formatOption } from '../shared.ts';
 
 const headers = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
 
@@ -31,7 +31,7 @@ export const command: Command = {
       ID: h.Id === '<missing>' ? '<missing>' : trunc ? shortId(h.Id) : h.Id,
       Size: human ? humanSize(h.Size) : String(h.Size),
     }));
-    const format = flags.bool('quiet') ? '{{.ID}}' : flags.string('format') || 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+    const format = flags.bool('quiet') ? '{{.ID}}' : formatOption(flags) || 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
     ctx.out(formatRows(format, rows, headers));
     return 0;
   },

@@ -2,7 +2,7 @@ import { toFilters } from '../../../client/index.ts';
 import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
 import { defaultImageFormat, imageHeaders, imageRows } from '../../format/image-rows.ts';
-import { configuredFormat, filterFlag, formatFlag } from '../shared.ts';
+import { configuredFormat, filterFlag, formatFlag, formatOption } from '../shared.ts';
 
 export const command: Command = {
   spec: {
@@ -33,7 +33,7 @@ export const command: Command = {
       }
       return 0;
     }
-    ctx.out(formatRows(flags.string('format') || configuredFormat(ctx, 'imagesFormat') || defaultImageFormat(flags.bool('digests')), rows, imageHeaders));
+    ctx.out(formatRows(formatOption(flags) || configuredFormat(ctx, 'imagesFormat') || defaultImageFormat(flags.bool('digests')), rows, imageHeaders));
     return 0;
   },
 };

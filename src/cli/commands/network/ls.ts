@@ -2,7 +2,7 @@ import { toFilters } from '../../../client/index.ts';
 import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
 import { shortId } from '../../format/humanize.ts';
-import { configuredFormat, filterFlag, formatFlag } from '../shared.ts';
+import { configuredFormat, filterFlag, formatFlag, formatOption } from '../shared.ts';
 
 const headers = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED', Label: () => 'LABEL' };
 
@@ -38,7 +38,7 @@ export const command: Command = {
         Object.defineProperty(row, 'Label', { value: (k: unknown) => labels[String(k)] ?? '', enumerable: false });
         return row;
       });
-    const format = flags.bool('quiet') ? '{{.ID}}' : flags.string('format') || configuredFormat(ctx, 'networksFormat') || 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
+    const format = flags.bool('quiet') ? '{{.ID}}' : formatOption(flags) || configuredFormat(ctx, 'networksFormat') || 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
     ctx.out(formatRows(format, rows, headers));
     return 0;
   },

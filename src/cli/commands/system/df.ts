@@ -1,7 +1,7 @@
 import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
 import { humanSize } from '../../format/humanize.ts';
-import { formatFlag } from '../shared.ts';
+import { formatFlag, formatOption } from '../shared.ts';
 
 interface Sized {
   Size?: number;
@@ -50,7 +50,7 @@ export const command: Command = {
       { Type: 'Local Volumes', TotalCount: String(volumes.length), Active: String(vActive.length), Size: humanSize(vSize), Reclaimable: reclaim(vSize, vReclaim, true) },
       { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((b) => b.InUse).length), Size: humanSize(bSize), Reclaimable: humanSize(bSize) },
     ];
-    ctx.out(formatRows(flags.string('format') || 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', rows, headers));
+    ctx.out(formatRows(formatOption(flags) || 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', rows, headers));
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 import { toFilters } from '../../../client/index.ts';
 import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
-import { configuredFormat, filterFlag, formatFlag } from '../shared.ts';
+import { configuredFormat, filterFlag, formatFlag, formatOption } from '../shared.ts';
 
 const headers = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', CreatedAt: 'CREATED AT', Label: () => 'LABEL' };
 
@@ -33,7 +33,7 @@ export const command: Command = {
         Object.defineProperty(row, 'Label', { value: (k: unknown) => labels[String(k)] ?? '', enumerable: false });
         return row;
       });
-    const format = flags.bool('quiet') ? '{{.Name}}' : flags.string('format') || configuredFormat(ctx, 'volumesFormat') || 'table {{.Driver}}\t{{.Name}}';
+    const format = flags.bool('quiet') ? '{{.Name}}' : formatOption(flags) || configuredFormat(ctx, 'volumesFormat') || 'table {{.Driver}}\t{{.Name}}';
     ctx.out(formatRows(format, rows, headers));
     return 0;
   },
