@@ -234,3 +234,27 @@ test('ApiServer.close ends open streams so shutdown never waits on a follower', 
   await server.close();
   assert.ok(['ended', 'closed'].includes(await ended));
 });
+
+test('ApiServer.holdUntil answers /_ping at once and queues other requests until ready', async (t) => {
+  const router = new Router();
+  router.get('/_ping', (ctx) => ctx.text('OK'));
+  router.get('/info', (ctx) => ctx.json({ ready: true }));
+  const { sock, server } = await startServer(t, router);
+  let open!: () => void;
+  server.holdUntil(new Promise<void>((r) => (open = r)));
+  assert.equal((await apiRequest(sock, '/_ping')).text(), 'OK');
+  let answered = false;
+  const info = apiRequest(sock, '/v1.45/info').then((r) => {
+    answered = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(answered, false, '/info waits for start-up');
+  open();
+  assert.deepEqual((await info).json(), { ready: true });
+
+  server.holdUntil(Promise.reject(new Error('db is locked')));
+  const failed = await apiRequest(sock, '/info');
+  assert.equal(failed.status, 503);
+  assert.equal(failed.json().message, 'the daemon failed to start: db is locked');
+});

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { failedPrecondition, messageOf, notFound, wrap, type Logger } from '../../lib/index.ts';
+import { failedPrecondition, messageOf, notFound, unavailable, wrap, type Logger } from '../../lib/index.ts';
 import { maxApiVersion } from '../types/index.ts';
 import { splitVersionedPath } from './api-version.ts';
 import { RequestContext, type UpgradeSource } from './context.ts';
@@ -45,6 +45,7 @@ export class ApiServer {
   private readonly log: Logger;
   private readonly serverHeader: string;
   private readonly jsonBodyLimit: number | undefined;
+  private gate: { ready: Promise<void>; open: Set<string> } | undefined;
 
   constructor(
     private readonly router: Router,
@@ -92,6 +93,23 @@ export class ApiServer {
     });
     this.log.info('api listening', { addr: `tcp://${host}:${bound}`, tls: true });
     return bound;
+  }
+
+  /**
+   * Lets the daemon listen before its services are built: until `ready` settles, requests for
+   * paths other than `openPaths` wait for it (and get 503 if it fails). `/_ping` answers at once,
+   * so clients see the daemon as soon as its socket exists and queue behind start-up.
+   */
+  holdUntil(ready: Promise<void>, openPaths: readonly string[] = ['/_ping', '/version']): void {
+    const gate = { ready, open: new Set(openPaths) };
+    ready.catch(() => {});
+    this.gate = gate;
+    void ready.then(
+      () => {
+        if (this.gate === gate) this.gate = undefined;
+      },
+      () => {},
+    );
   }
 
   /**
@@ -156,6 +174,12 @@ export class ApiServer {
     try {
       const url = new URL(req.url ?? '/', 'http://berthd');
       const { version, path } = splitVersionedPath(url.pathname);
+      const gate = this.gate;
+      if (gate && !gate.open.has(path)) {
+        await gate.ready.catch((err: unknown) => {
+          throw unavailable(`the daemon failed to start: ${messageOf(err)}`);
+        });
+      }
       const match = this.router.match(req.method ?? 'GET', path);
       if (!match) {
         log.debug('no route', { method: req.method, path: req.url });
