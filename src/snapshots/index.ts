@@ -2,6 +2,9 @@ export type { Snapshotter, Info, Kind, Usage, SnapshotOptions, WalkFilter } from
 export { OverlaySnapshotter } from './overlay/overlay-snapshotter.ts';
 export type { OverlaySnapshotterOptions } from './overlay/overlay-snapshotter.ts';
 export { DirSnapshotter } from './dir-snapshotter.ts';
+export { NativeSnapshotter } from './native/native-snapshotter.ts';
+export type { NativeSnapshotterOptions } from './native/native-snapshotter.ts';
+export { copyTree } from './native/copy-tree.ts';
 export type { DirSnapshotterOptions, MigrateFn, SnapshotRow } from './dir-snapshotter.ts';
 export { applyLayer, applyLayerBuffer, entryComponents } from './apply-layer.ts';
 export type { ApplyLayerOptions, ApplyLayerResult } from './apply-layer.ts';

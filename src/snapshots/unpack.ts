@@ -161,9 +161,12 @@ export class Unpacker {
     const mounts = await this.snapshotter.prepare(key, parent, { labels: { [UNPACK_OWNER_LABEL]: ownerToken() } });
     try {
       const dir = await this.snapshotter.layerDir(key);
+      // an overlay upper gets overlay whiteouts; a bind-mounted snapshot holds the whole tree
+      // (a base layer, or a copying snapshotter), where whiteouts simply remove paths
+      const overlay = mounts.some((m) => m.type === 'overlay');
       const parents = lowerDirsOf(mounts).filter((d) => d !== dir);
       const stream = await this.blobs.createReadStream(layer);
-      const applyOpts: Parameters<typeof applyLayer>[2] = { whiteouts: 'overlay', parents };
+      const applyOpts: Parameters<typeof applyLayer>[2] = overlay ? { whiteouts: 'overlay', parents } : { whiteouts: 'flat' };
       if (options.allowDevices) applyOpts.allowDevices = true;
       if (options.signal) applyOpts.signal = options.signal;
       const result = await applyLayer(stream, dir, applyOpts);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, unlinkSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { buildTar, applyLayerBuffer, diff, changes, unpackImage, Unpacker } from '../../src/snapshots/index.ts';
+import { buildTar, applyLayerBuffer, diff, changes, unpackImage, Unpacker, NativeSnapshotter } from '../../src/snapshots/index.ts';
 import { mountAll, unmount } from '../../src/sys/index.ts';
 import { writeBlob } from '../../src/content/index.ts';
 import { makeEnv, requireRoot, storeImage, treeOf, mountpoint } from './image-fixtures.ts';
@@ -218,4 +218,23 @@ test('unpackImage: a hostile layer is rejected with the entry named and leaves n
   cfg.rootfs.diff_ids[1] = img.diffIDs[1]!;
   const c = await writeBlob(env.content, JSON.stringify(cfg));
   await assert.rejects(unpackImage(env.content, { ...lying.manifest, config: { ...lying.manifest.config, digest: c.digest, size: c.size } }, env.snapshotter), /diffID is sha256:.*, image config says/);
+});
+
+test('unpackImage into the NativeSnapshotter (copies, flat whiteouts) mounts the same tree as overlay', async (t) => {
+  requireRoot();
+  const env = await makeEnv();
+  t.after(() => env.dispose());
+  const native = new NativeSnapshotter({ root: env.root, db: env.db });
+  const img = await storeImage(env.content, [await layer1(), await layer2(), await layer3()]);
+  const result = await unpackImage(env.content, img.manifest, native);
+  const mnt = mountpoint(env.root, 'native-view');
+  mkdirSync(mnt);
+  mountAll(await native.view('nv', result.top), mnt);
+  try {
+    assert.deepEqual(merged(mnt), expected);
+  } finally {
+    unmount(mnt);
+  }
+  // the native layers hold whole trees: no overlay whiteouts anywhere
+  assert.equal(Object.values(treeOf(await native.layerDir(result.chainIDs[1]!))).includes('whiteout'), false);
 });

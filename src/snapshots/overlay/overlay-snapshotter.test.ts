@@ -24,6 +24,29 @@ async function fresh(): Promise<{ sn: OverlaySnapshotter; root: string; db: Data
 
 snapshotterConformance('OverlaySnapshotter', fresh);
 
+test('OverlaySnapshotter: prepare on a parent is an overlay with upper, work and the lower chain nearest first; views bind one layer or stack several', async () => {
+  const { sn, dispose } = await fresh();
+  try {
+    await sn.prepare('k1');
+    await sn.commit('l1', 'k1');
+    await sn.prepare('k2', 'l1');
+    await sn.commit('l2', 'k2');
+    const m = (await sn.prepare('c', 'l2'))[0]!;
+    assert.equal(m.type, 'overlay');
+    const lower = m.options.find((o) => o.startsWith('lowerdir='))!.slice('lowerdir='.length).split(':');
+    assert.deepEqual(lower, [await sn.layerDir('l2'), await sn.layerDir('l1')]);
+    assert.equal(m.options.find((o) => o.startsWith('upperdir=')), `upperdir=${await sn.layerDir('c')}`);
+    assert.ok(m.options.some((o) => o.startsWith('workdir=')));
+    const one = await sn.view('v1', 'l1');
+    assert.deepEqual(one.map((x) => [x.type, x.source]), [['bind', await sn.layerDir('l1')]]);
+    const two = (await sn.view('v2', 'l2'))[0]!;
+    assert.equal(two.type, 'overlay');
+    assert.ok(!two.options.some((o) => o.startsWith('upperdir=')));
+  } finally {
+    await dispose();
+  }
+});
+
 test('OverlaySnapshotter stores layers at <root>/snapshots/<numeric id>/fs', async () => {
   const { sn, root, dispose } = await fresh();
   try {

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlreadyExists, isFailedPrecondition, isNotFound } from '../../lib/index.ts';
+import { mountAll, unmount, type Mount } from '../../sys/index.ts';
 import type { Snapshotter } from '../snapshotter.ts';
 
 /**
@@ -50,36 +52,57 @@ export function snapshotterConformance(
     assert.ok(usage.size > 0);
   });
 
-  withSn('prepare on a parent returns an overlay with upper, work and the lower chain nearest first', async (sn) => {
+  withSn('views are read-only and stat as views; only active snapshots commit', async (sn) => {
     await sn.prepare('k1');
     await sn.commit('l1', 'k1');
     await sn.prepare('k2', 'l1');
     await sn.commit('l2', 'k2');
-    const mounts = await sn.prepare('c', 'l2');
-    assert.equal(mounts.length, 1);
-    const m = mounts[0]!;
-    assert.equal(m.type, 'overlay');
-    const lower = m.options.find((o) => o.startsWith('lowerdir='))!.slice('lowerdir='.length).split(':');
-    assert.deepEqual(lower, [await sn.layerDir('l2'), await sn.layerDir('l1')]);
-    assert.equal(m.options.find((o) => o.startsWith('upperdir=')), `upperdir=${await sn.layerDir('c')}`);
-    assert.ok(m.options.some((o) => o.startsWith('workdir=')));
-    assert.equal((await sn.stat('c')).parent, 'l2');
+    for (const [key, parent] of [['v1', 'l1'], ['v2', 'l2']] as const) {
+      const mounts = await sn.view(key, parent);
+      assert.ok(mounts.length > 0 && mounts.every((m) => m.options.includes('ro')), `${key} mounts read-only`);
+      assert.equal((await sn.stat(key)).kind, 'view');
+      assert.equal((await sn.stat(key)).parent, parent);
+    }
+    await assert.rejects(sn.commit('x', 'v2'), (e) => isFailedPrecondition(e));
   });
 
-  withSn('views are read-only: bind ro of a single parent, lower-only overlay of several', async (sn) => {
-    await sn.prepare('k1');
-    await sn.commit('l1', 'k1');
-    const one = await sn.view('v1', 'l1');
-    assert.deepEqual(one.map((m) => [m.type, m.source]), [['bind', await sn.layerDir('l1')]]);
-    assert.ok(one[0]!.options.includes('ro'));
-    await sn.prepare('k2', 'l1');
-    await sn.commit('l2', 'k2');
-    const two = await sn.view('v2', 'l2');
-    assert.equal(two[0]!.type, 'overlay');
-    assert.ok(two[0]!.options.includes('ro'));
-    assert.ok(!two[0]!.options.some((o) => o.startsWith('upperdir=')));
-    assert.equal((await sn.stat('v2')).kind, 'view');
-    await assert.rejects(sn.commit('x', 'v2'), (e) => isFailedPrecondition(e));
+  withSn('mounted for real: a child sees its parent, writes stay in the child, views are read-only', async (sn) => {
+    if (process.getuid?.() !== 0) throw new Error('this conformance test mounts: it needs root');
+    const scratch = mkdtempSync(join(tmpdir(), 'berth-conformance-'));
+    const mnt = join(scratch, 'mnt');
+    mkdirSync(mnt);
+    const withMounted = async (mounts: Mount[], fn: () => void) => {
+      mountAll(mounts, mnt);
+      try {
+        fn();
+      } finally {
+        unmount(mnt);
+      }
+    };
+    try {
+      await withMounted(await sn.prepare('a'), () => {
+        writeFileSync(join(mnt, 'f'), 'base');
+        mkdirSync(join(mnt, 'd'));
+        writeFileSync(join(mnt, 'd', 'x'), 'x');
+      });
+      await sn.commit('base', 'a');
+      await withMounted(await sn.prepare('b', 'base'), () => {
+        assert.equal(readFileSync(join(mnt, 'f'), 'utf8'), 'base');
+        writeFileSync(join(mnt, 'g'), 'child');
+        rmSync(join(mnt, 'f'));
+        rmSync(join(mnt, 'd'), { recursive: true });
+      });
+      await sn.commit('top', 'b');
+      await withMounted(await sn.view('vt', 'top'), () => {
+        assert.deepEqual(readdirSync(mnt).sort(), ['g']);
+        assert.throws(() => writeFileSync(join(mnt, 'h'), 'no'), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
+      });
+      await withMounted(await sn.view('vb', 'base'), () => {
+        assert.deepEqual(readdirSync(mnt).sort(), ['d', 'f'], 'the parent is untouched');
+      });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   withSn('mounts() is data only and repeatable; committed snapshots have none', async (sn) => {
