@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
  * - reader(path, offset): a stream from a byte offset (blob downloads, Range).
  * - writer(path, {append}): a streaming writer for uploads that may continue an existing file
  *   (chunked uploads across requests and across restarts).
- * - move(src, dst): makes a completed upload visible at its final path in one step.
+ * - move(src, dst): makes a completed upload visible at its final path in one step, durably
+ *   (the data is on stable storage before it is visible).
  * - list(path): the direct children's names; delete(path): the path and everything under it.
  * Missing paths raise a not-found BerthError.
  */

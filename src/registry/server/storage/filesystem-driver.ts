@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
-import { invalidArgument, notFound, writeFileAtomic, errorCode, wrap } from '../../../lib/index.ts';
+import { invalidArgument, notFound, writeFileAtomic, errorCode, syncDir, wrap } from '../../../lib/index.ts';
 import type { FileInfo, FileWriter, StorageDriver } from './driver.ts';
 
 /** A StorageDriver over a local directory; every driver path lives under `root`. */
@@ -59,14 +59,23 @@ export class FilesystemDriver implements StorageDriver {
     await rm(full, { recursive: true, force: true });
   }
 
+  /** Durable: the file's data is fsynced before the rename, and the directory after it. */
   async move(src: string, dst: string): Promise<void> {
+    const from = this.full(src);
     const to = this.full(dst);
     await mkdir(dirname(to), { recursive: true });
     try {
-      await rename(this.full(src), to);
+      const fh = await open(from, 'r');
+      try {
+        if ((await fh.stat()).isFile()) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(from, to);
     } catch (err) {
       throw mapErr(err, src);
     }
+    await syncDir(dirname(to));
   }
 
   async reader(path: string, offset = 0, end?: number): Promise<Readable> {
