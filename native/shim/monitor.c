@@ -331,11 +331,12 @@ static void event_loop(void) {
   const char *exit_path = plan_str(m.p, "exit-file", 1);
   struct shim_error err;
   if (exit_path) write_file_atomic(exit_path, json, strlen(json), &err);
+  /* sockets go before waiters hear of the exit, so a delete that follows finds the monitor done */
+  cleanup_sockets();
   char line[600];
   snprintf(line, sizeof line, "exit %s", json);
   for (int i = 0; i < MAX_CLIENTS; i++)
     if (m.c[i].kind == C_CTL && m.c[i].waiting) reply(&m.c[i], line);
-  cleanup_sockets();
 }
 
 static int open_null(void) {
