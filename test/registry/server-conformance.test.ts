@@ -90,6 +90,7 @@ test('POST then PUT uploads a blob; the Location and Docker-Upload-UUID headers 
   const loc = start.headers.get('location')!;
   assert.match(loc, /^\/v2\/conf\/postput\/blobs\/uploads\/[0-9a-f-]+$/);
   assert.ok(start.headers.get('docker-upload-uuid'));
+  assert.equal(start.headers.get('blob-upload-session-id'), start.headers.get('docker-upload-uuid'));
   assert.equal(start.headers.get('range'), '0-0');
   const data = randomBytes(3000);
   const put = await fetch(u(`${loc}?digest=${sha(data)}`), { method: 'PUT', body: data });

@@ -8,7 +8,7 @@ function rangeHeader(size: number): string {
 }
 
 function progressHeaders(name: string, id: string, size: number): Record<string, string> {
-  return { Location: uploadPath(name, id), Range: rangeHeader(size), [headers.uploadUuid]: id };
+  return { Location: uploadPath(name, id), Range: rangeHeader(size), [headers.uploadUuid]: id, [headers.uploadSessionId]: id };
 }
 
 function completedHeaders(name: string, digest: string): Record<string, string> {
