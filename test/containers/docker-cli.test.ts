@@ -16,6 +16,26 @@ function docker(d: TestDaemon, ...args: string[]): { status: number | null; stdo
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Removes every container of the daemon (monitors outlive a stopped daemon: live restore). */
+function removeAll(d: TestDaemon): void {
+  const ids = docker(d, 'ps', '-aq').stdout.split('\n').filter(Boolean);
+  if (ids.length) docker(d, 'rm', '-f', ...ids);
+}
+
+/**
+ * A private berthd whose containers are all removed before it is stopped and its directory
+ * deleted (the helper's own cleanup would leave their monitors running).
+ */
+async function daemonFor(t: { after: (fn: () => Promise<void>) => void }, options: { dir?: string } = {}): Promise<TestDaemon> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const d = await startDaemon({ after: (fn) => cleanups.push(fn) }, options);
+  t.after(async () => {
+    removeAll(d);
+    for (const fn of cleanups) await fn();
+  });
+  return d;
+}
+
 /** `docker import` of a busybox rootfs as busybox:latest. */
 function importBusybox(d: TestDaemon): void {
   const dir = mkdtempSync(join(tmpdir(), 'berth-containers-rootfs-'));
@@ -33,7 +53,7 @@ function importBusybox(d: TestDaemon): void {
 
 test('the docker CLI runs the core container session against berthd', async (t) => {
   assert.ok(existsSync(dockerCli), `${dockerCli} is missing: the docker CLI 28.x is expected on this machine`);
-  const d = await startDaemon(t);
+  const d = await daemonFor(t);
   importBusybox(d);
 
   const hello = docker(d, 'run', '--rm', 'busybox', 'echo', 'hello');
@@ -83,14 +103,14 @@ test('the docker CLI runs the core container session against berthd', async (t) 
 
 test('kill -9 of berthd with containers running, then restart: still running, logs intact, exits recorded', async (t) => {
   assert.ok(existsSync(dockerCli), `${dockerCli} is missing`);
-  let d = await startDaemon(t);
+  let d = await daemonFor(t);
   importBusybox(d);
   assert.equal(docker(d, 'run', '-d', '--name', 'keeper', 'busybox', 'sh', '-c', 'echo started; sleep 1000').status, 0);
   assert.equal(docker(d, 'run', '-d', '--name', 'quitter', 'busybox', 'sh', '-c', 'sleep 2; exit 5').status, 0);
   const pid = docker(d, 'inspect', '--format', '{{.State.Pid}}', 'keeper').stdout.trim();
   await d.kill();
   await new Promise((r) => setTimeout(r, 3000));
-  d = await startDaemon(t, { dir: d.dir });
+  d = await daemonFor(t, { dir: d.dir });
   assert.equal(docker(d, 'inspect', '--format', '{{.State.Status}} {{.State.Pid}}', 'keeper').stdout.trim(), `running ${pid}`);
   assert.equal(docker(d, 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'quitter').stdout.trim(), 'exited 5');
   assert.equal(docker(d, 'logs', 'keeper').stdout, 'started\n');
@@ -101,7 +121,7 @@ test('kill -9 of berthd with containers running, then restart: still running, lo
 test('docker CLI: restart policy, healthcheck, stats, cp and docker-py against berthd', async (t) => {
   assert.ok(existsSync(dockerCli), `${dockerCli} is missing`);
   assert.ok(existsSync('/usr/bin/python3'), '/usr/bin/python3 (with python3-docker) is missing');
-  const d = await startDaemon(t);
+  const d = await daemonFor(t);
   importBusybox(d);
   const crash = docker(d, 'run', '-d', '--name', 'crasher', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3');
   assert.equal(crash.status, 0, crash.stderr);
@@ -149,4 +169,6 @@ test('docker CLI: restart policy, healthcheck, stats, cp and docker-py against b
   );
   assert.equal(py.status, 0, py.stderr);
   assert.equal(py.stdout, '4 ex\nrunning py\n137\npy-out\nrm-out\n2\n');
+  removeAll(d);
+  assert.equal(docker(d, 'ps', '-aq').stdout, '');
 });
