@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, rename, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { failedPrecondition, messageOf, notFound, unavailable, wrap, type Logger } from '../../lib/index.ts';
 import { maxApiVersion } from '../types/index.ts';
@@ -46,6 +46,7 @@ export class ApiServer {
   private readonly serverHeader: string;
   private readonly jsonBodyLimit: number | undefined;
   private gate: { ready: Promise<void>; open: Set<string> } | undefined;
+  private readonly unixPaths: string[] = [];
 
   constructor(
     private readonly router: Router,
@@ -63,17 +64,26 @@ export class ApiServer {
   async listenUnix(path: string, options: UnixListenOptions = {}): Promise<void> {
     await removeStaleSocket(path);
     const server = this.newServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
+    // Bind under a temporary name, set mode and group, then rename into place: the socket is
+    // never reachable with the wrong permissions.
+    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(temp, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    }).catch((err: unknown) => {
+      await chmod(temp, options.mode ?? 0o660);
+      if (options.gid !== undefined) await chown(temp, 0, options.gid);
+      await rename(temp, path);
+    } catch (err) {
+      server.close();
+      await rm(temp, { force: true });
       throw wrap(err, `listen on "unix://${path}"`);
-    });
-    await chmod(path, options.mode ?? 0o660);
-    if (options.gid !== undefined) await chown(path, 0, options.gid);
+    }
+    this.unixPaths.push(path);
     this.log.info('api listening', { addr: `unix://${path}` });
   }
 
@@ -122,6 +132,7 @@ export class ApiServer {
     this.sockets.clear();
     await Promise.all(closing);
     this.servers.length = 0;
+    for (const p of this.unixPaths.splice(0)) await rm(p, { force: true });
   }
 
   private newServer(): Server {
