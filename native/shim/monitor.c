@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -144,11 +145,24 @@ static int wait_exec(char *errbuf, size_t size) {
   return 0;
 }
 
+/* Sends everything or fails (a send timeout counts as failure). */
+static int send_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
 static void broadcast(int stream, const char *data, size_t len) {
   unsigned char hdr[8] = {(unsigned char)(stream + 1), 0, 0, 0, (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8), (unsigned char)len};
   for (int i = 0; i < MAX_CLIENTS; i++) {
     if (m.c[i].kind != C_ATTACH) continue;
-    if (send(m.c[i].fd, hdr, 8, MSG_NOSIGNAL) < 0 || send(m.c[i].fd, data, len, MSG_NOSIGNAL) < 0) {
+    if (send_all(m.c[i].fd, hdr, 8) < 0 || send_all(m.c[i].fd, data, len) < 0) {
       close(m.c[i].fd);
       m.c[i].kind = C_FREE;
     }
@@ -246,6 +260,9 @@ static void on_client(struct client *c) {
 static void accept_client(int lfd, int kind) {
   int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
   if (fd < 0) return;
+  /* a client that stops reading is dropped after 5 s instead of stalling the container's output */
+  struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   for (int i = 0; i < MAX_CLIENTS; i++) {
     if (m.c[i].kind == C_FREE) {
       m.c[i] = (struct client){.fd = fd, .kind = kind};
