@@ -47,31 +47,43 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
           await w.truncate(0);
           offset = 0;
         }
-        // Gather network chunks into larger writes; on an interruption what was gathered is
-        // written first, so the retry resumes after every byte received.
+        // Gather network chunks into larger writes, with one write in flight while the next
+        // batch arrives; on an interruption what was gathered is written first, so the retry
+        // resumes after every byte received.
         let pending: Buffer[] = [];
         let pendingBytes = 0;
+        let received = offset;
+        let inflight: Promise<void> | undefined;
+        const settle = async () => {
+          const p = inflight;
+          inflight = undefined;
+          if (p) await p;
+        };
         const flush = async () => {
+          await settle();
           if (pendingBytes === 0) return;
           const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
           pending = [];
           pendingBytes = 0;
-          await w.write(data);
-          options.onBytes?.(w.offset);
+          const p = w.write(data).then(() => options.onBytes?.(w.offset));
+          p.catch(() => undefined);
+          inflight = p;
         };
         try {
           for await (const chunk of body) {
             const c = chunk as Buffer;
-            if (w.offset + pendingBytes + c.length > desc.size) {
+            if (received + c.length > desc.size) {
               body.destroy();
               throw failedPrecondition(`received more than the ${desc.size} bytes expected`);
             }
+            received += c.length;
             pending.push(c);
             pendingBytes += c.length;
             if (pendingBytes >= 1 << 20) await flush();
           }
         } finally {
           await flush();
+          await settle();
         }
       }
       options.onVerifying?.();
