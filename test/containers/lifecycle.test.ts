@@ -144,3 +144,23 @@ test('ContainerService rename, wait conditions and name conflicts', async (t) =>
   await h.svc.remove('beta');
   await gone;
 });
+
+test('DaemonContainerBackend prune removes stopped containers matching filters; list filters and limit', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { DaemonContainerBackend } = await import('../../src/daemon/containers-backend.ts');
+  const { nullLogger } = await import('../../src/lib/index.ts');
+  const backend = new DaemonContainerBackend(h.svc, h.execs, nullLogger);
+  const keep = await h.svc.create({ name: 'keep', config: h.config({ cmd: ['true'], labels: { keep: '1' } }) });
+  const drop = await h.svc.create({ name: 'drop', config: h.config({ cmd: ['true'] }) });
+  const run = await h.svc.create({ name: 'run', config: h.config({ cmd: ['sleep', '60'] }) });
+  await h.svc.start(run.id);
+  const running = await backend.list({ all: false, limit: -1, size: false, filters: new Map() });
+  assert.deepEqual(running.map((c) => c.Names[0]), ['/run']);
+  const all = await backend.list({ all: true, limit: 2, size: false, filters: new Map() });
+  assert.equal(all.length, 2);
+  const r = await backend.prune(new Map([['label!', ['keep']]]));
+  assert.deepEqual(r.ContainersDeleted, [drop.id]);
+  assert.ok(h.svc.get(keep.id));
+  assert.ok(h.svc.get(run.id));
+});
