@@ -33,6 +33,7 @@ struct client {
   int fd;
   int kind;
   int waiting;
+  int in_closed; /* an attach client that half-closed: output only */
   size_t len;
   char buf[200];
 };
@@ -229,21 +230,60 @@ static void ctl_command(struct client *c, char *line) {
   }
 }
 
+static int pump(int *fd, int stream);
+
+/*
+ * Writes attach input to the container's stdin (or pty) without deadlocking: while the
+ * container is not reading, its output keeps being drained (a `cat` fed a large paste blocks on
+ * stdout otherwise, with the monitor blocked on its stdin).
+ */
+static void feed_stdin(const char *buf, size_t len) {
+  while (len > 0) {
+    int to = m.pty >= 0 ? m.pty : m.in;
+    if (to < 0) return;
+    ssize_t n = write(to, buf, len);
+    if (n > 0) {
+      buf += n;
+      len -= (size_t)n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) return;
+    struct pollfd pf[3];
+    int k = 0;
+    pf[k++] = (struct pollfd){.fd = to, .events = (short)(POLLOUT | (to == m.pty ? POLLIN : 0))};
+    if (m.out >= 0) pf[k++] = (struct pollfd){.fd = m.out, .events = POLLIN};
+    if (m.err >= 0) pf[k++] = (struct pollfd){.fd = m.err, .events = POLLIN};
+    if (poll(pf, (nfds_t)k, 1000) <= 0) continue;
+    for (int i = 0; i < k; i++) {
+      if (!(pf[i].revents & (POLLIN | POLLHUP))) continue;
+      if (pf[i].fd == m.out) pump(&m.out, 0);
+      else if (pf[i].fd == m.err) pump(&m.err, 1);
+      else if (pf[i].fd == m.pty && (pf[i].revents & POLLIN)) pump(&m.pty, 0);
+    }
+    if (pf[0].revents & (POLLERR | POLLHUP) && to != m.pty) return;
+  }
+}
+
 static void on_client(struct client *c) {
   char buf[8192];
-  ssize_t n = read(c->fd, buf, sizeof buf);
-  if (n <= 0) {
-    if (c->kind == C_ATTACH && plan_has(m.p, "stdin-once") && m.in >= 0) {
+  ssize_t n = c->in_closed ? -1 : read(c->fd, buf, sizeof buf);
+  if (n == 0 && c->kind == C_ATTACH) {
+    /* end of the client's input: it keeps receiving output */
+    c->in_closed = 1;
+    if (plan_has(m.p, "stdin-once") && m.in >= 0) {
       close(m.in);
       m.in = -1;
     }
+    return;
+  }
+  if (n <= 0) {
     close(c->fd);
     c->kind = C_FREE;
     return;
   }
   if (c->kind == C_ATTACH) {
-    int to = m.pty >= 0 ? m.pty : m.in;
-    if (to >= 0) write_all(to, buf, (size_t)n);
+    feed_stdin(buf, (size_t)n);
     return;
   }
   for (ssize_t i = 0; i < n && c->kind == C_CTL; i++) {
@@ -322,7 +362,7 @@ static void event_loop(void) {
       }
     for (int i = 0; i < MAX_CLIENTS; i++)
       if (m.c[i].kind != C_FREE) {
-        pf[n] = (struct pollfd){.fd = m.c[i].fd, .events = POLLIN};
+        pf[n] = (struct pollfd){.fd = m.c[i].fd, .events = (short)(m.c[i].in_closed ? 0 : POLLIN)};
         idx[n++] = i;
       }
     int timeout = m.exited ? (int)(drain_deadline - now_ms()) : -1;
@@ -385,6 +425,7 @@ int monitor_run(const struct plan *p, int node) {
       if (pipe2(pin, O_CLOEXEC) < 0) abort_setup("create stdin pipe");
       io.fd[0] = child_ends[0] = pin[0];
       m.in = pin[1];
+      fcntl(m.in, F_SETFL, O_NONBLOCK);
     } else {
       io.fd[0] = child_ends[0] = open_null();
     }

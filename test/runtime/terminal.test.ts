@@ -74,3 +74,25 @@ test('--console-socket receives the pty master (runc compatible)', async () => {
   assert.match(out, /hello from \/dev\/pts\/0/);
   await rt.delete(id);
 });
+
+test('attach feeds a large stdin to cat without deadlocking on its output', async () => {
+  const rt = s.runtime;
+  const id = s.id('cat');
+  const logPath = join(s.dir, `${id}.log`);
+  await rt.create(id, { bundle: s.bundle(['cat']), stdio: { mode: 'log', logPath, openStdin: true, stdinOnce: true } });
+  const { connectAttach } = await import('../../src/sys/index.ts');
+  const sock = await connectAttach(rt.paths(id).attach);
+  let received = 0;
+  sock.on('data', (d: Buffer) => (received += d.length));
+  await rt.start(id);
+  const line = 'x'.repeat(1023) + '\n';
+  sock.end(line.repeat(1024)); // 1 MiB, far over the pipe buffers
+  const closed = new Promise((r) => sock.on('close', r));
+  const exit = await rt.wait(id);
+  await closed;
+  assert.equal(exit.exitCode, 0);
+  const logged = readFileSync(logPath, 'utf8').trim().split('\n').length;
+  assert.equal(logged, 1024);
+  assert.ok(received > 1024 * 1024, `${received} bytes attached`);
+  await rt.delete(id);
+});
