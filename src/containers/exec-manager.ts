@@ -38,6 +38,7 @@ export interface ExecRecord {
  */
 export class ExecManager {
   readonly #execs = new Map<string, ExecRecord>();
+  readonly #pendingResize = new Map<string, [number, number]>();
 
   constructor(
     private readonly containers: ContainerService,
@@ -111,6 +112,9 @@ export class ExecManager {
     }
     e.running = true;
     e.pid = started.pid;
+    const size = this.#pendingResize.get(id);
+    this.#pendingResize.delete(id);
+    if (size && e.config.tty) await this.containers.tasks.resizeExec(c.id, id, size[0], size[1]).catch(() => undefined);
     const attrs = { ...c.config.labels, image: c.imageRef, name: c.name, execID: id };
     this.events?.publish({ action: `exec_start: ${e.config.cmd.join(' ')}`, id: c.id, attributes: attrs });
     const exited = started.exit.then(
@@ -141,7 +145,13 @@ export class ExecManager {
 
   async resize(id: string, height: number, width: number): Promise<void> {
     const e = this.get(id);
-    if (!e.running) throw conflict(`exec ${id} is not running`);
+    if (!e.running) {
+      if (e.started && e.exitCode !== null) throw conflict(`exec ${id} is not running`);
+      // Not started yet, or starting: the size is applied as soon as the process has a terminal.
+      e.config.consoleSize = [height, width];
+      this.#pendingResize.set(id, [height, width]);
+      return;
+    }
     await this.containers.tasks.resizeExec(e.containerId, id, height, width);
   }
 
