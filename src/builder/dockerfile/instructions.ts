@@ -168,7 +168,12 @@ export function toInstruction(raw: RawInstruction, escape = '\\'): Instruction {
     case 'COPY':
     case 'ADD': {
       requireArgs(raw);
-      const words = raw.json ?? splitRawWords(raw.args, escape);
+      // Heredoc markers (`<<EOF`) stand for sources whose content follows; they are not paths.
+      const markers = new Set(raw.heredocs.map((h) => h.name));
+      const words = (raw.json ?? splitRawWords(raw.args, escape)).filter((w) => {
+        const m = /^<<-?(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\1$/.exec(w);
+        return !(m && markers.has(m[2]!));
+      });
       const min = raw.heredocs.length > 0 ? 1 : 2;
       if (words.length < min) throw lineError(raw.line, `${raw.keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
       const dest = words[words.length - 1]!;

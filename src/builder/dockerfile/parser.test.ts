@@ -152,3 +152,14 @@ test('parseDuration reads Go durations', () => {
   assert.equal(parseDuration('500ms', 1, 'x'), 5e8);
   assert.throws(() => parseDuration('10', 1, 'x'), /invalid duration/);
 });
+
+test('COPY heredoc markers are not sources', () => {
+  const df = parseStages('FROM a\nCOPY <<EOF <<"TWO" /dst/\none\nEOF\ntwo\nTWO\n');
+  const copy = df.stages[0]!.instructions[0]!;
+  assert.equal(copy.kind, 'COPY');
+  if (copy.kind === 'COPY') {
+    assert.deepEqual(copy.sources, []);
+    assert.equal(copy.dest, '/dst/');
+    assert.equal(copy.heredocs.length, 2);
+  }
+});
