@@ -139,3 +139,27 @@ test('volumes in use by a container are refused removal; rm -v takes the anonymo
   assert.deepEqual(left, ['keep'], 'the anonymous volume went with the container, the named one stays');
   assert.equal(docker(d, 'volume', 'rm', 'keep').status, 0);
 });
+
+test('image API: import fetches fromSrc URLs and reports unreachable ones', async (t) => {
+  const d = await startDaemon(t);
+  const tar = rootfsTar(d);
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    if (req.url === '/rootfs.tar') createReadStream(tar).pipe(res);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  const url = encodeURIComponent(`http://127.0.0.1:${port}/rootfs.tar`);
+  const r = await d.request(`/v1.45/images/create?fromSrc=${url}&repo=fromurl`, { method: 'POST' });
+  const lines = ndjsonLines(r);
+  assert.match(lines.at(-1).status, /^sha256:[0-9a-f]{64}$/, r.text());
+  assert.deepEqual((await d.request('/v1.45/images/fromurl/json')).json().RepoTags, ['fromurl:latest']);
+  const missing = await d.request(`/v1.45/images/create?fromSrc=${encodeURIComponent(`http://127.0.0.1:${port}/nothing`)}`, { method: 'POST' });
+  // The progress stream has started by then: the failure is its last line, as docker clients expect.
+  assert.match(ndjsonLines(missing).at(-1).error, /import: fetch http:\/\/127\.0\.0\.1:\d+\/nothing: 404/);
+});
