@@ -15,6 +15,7 @@ import {
   berthError,
   binPath,
   errorCode,
+  failedPrecondition,
   invalidArgument,
   isNotFound,
   messageOf,
@@ -559,6 +560,17 @@ export class Runtime {
     this.store.read('resize', id);
     const reply = await controlRequest(this.paths(id, options.execId).control, `resize ${rows} ${cols}`);
     if (reply !== 'ok') throw invalidArgument(`resize ${JSON.stringify(id)}: ${reply.replace(/^error /, '')}`);
+  }
+
+  /** Removes an exec's files once it has exited (a running exec is refused). */
+  async deleteExec(id: string, execId: string): Promise<void> {
+    this.store.read('delete exec', id);
+    checkId('delete exec', execId);
+    const files = this.paths(id, execId);
+    if (!existsSync(files.exitFile) && existsSync(files.control)) {
+      throw failedPrecondition(`delete exec ${JSON.stringify(execId)} of ${JSON.stringify(id)}: exec is running`);
+    }
+    rmSync(files.dir, { recursive: true, force: true });
   }
 
   /** Starts an exec created with waitForStart. */

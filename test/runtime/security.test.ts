@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, readlinkSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, readlinkSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scratch } from './helpers.ts';
 
@@ -91,6 +91,8 @@ test('exec with log stdio is monitored like the container: log, exit file, attac
     const entries = readFileSync(logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { log: string; stream: string });
     assert.deepEqual(entries.map((e) => `${e.stream}:${e.log}`).sort(), ['stderr:two\n', 'stdout:one\n']);
     assert.equal((JSON.parse(readFileSync(rt.paths(id, 'e1').exitFile, 'utf8')) as { exitCode: number }).exitCode, 5);
+    await rt.deleteExec(id, 'e1');
+    assert.equal(existsSync(rt.paths(id, 'e1').dir), false);
   } finally {
     await rt.delete(id, { force: true });
   }
