@@ -103,7 +103,8 @@ export class RegistryClient {
   async login(domain: string, creds: { username: string; password: string }, options: { store?: boolean } = {}): Promise<{ status: string }> {
     const d = domain.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const norm = d === 'index.docker.io' || d === 'registry-1.docker.io' ? 'docker.io' : d;
-    const repo = new RemoteRepository(this.session({ username: creds.username, password: creds.password }), norm, 'library/hello-world');
+    // GET /v2/ with no repository scope, as docker login does
+    const repo = new RemoteRepository(this.session({ username: creds.username, password: creds.password }), norm, 'library/hello-world', { scopes: [] });
     await repo.ping();
     if (options.store !== false && this.dockerConfig) await this.dockerConfig.store(norm, creds);
     return { status: 'Login Succeeded' };

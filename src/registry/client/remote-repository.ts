@@ -59,12 +59,12 @@ export class RemoteRepository {
   private readonly pullEndpoints: Endpoint[];
   readonly origin: Endpoint;
 
-  constructor(session: Session, domain: string, path: string, options: { push?: boolean } = {}) {
+  constructor(session: Session, domain: string, path: string, options: { push?: boolean; scopes?: string[] } = {}) {
     this.session = session;
     this.domain = domain;
     this.path = path;
     this.logger = session.logger ?? nullLogger;
-    this.scopes = [`repository:${path}:${options.push ? 'pull,push' : 'pull'}`];
+    this.scopes = options.scopes ?? [`repository:${path}:${options.push ? 'pull,push' : 'pull'}`];
     this.pullEndpoints = session.hosts.endpoints(domain, { pull: true });
     this.origin = this.pullEndpoints[this.pullEndpoints.length - 1]!;
   }
