@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { LinuxResources, Process } from '../runtime/index.ts';
 import type { ImageRuntimeConfig } from './merge-config.ts';
+import type { Container } from './types.ts';
 
 /**
  * What the container service needs from the rest of the engine, as small role interfaces
@@ -126,4 +127,15 @@ export interface Tasks {
     options: { stdin: boolean; attach: boolean },
   ): Promise<{ pid: number; streams: TaskStreams | undefined; exit: Promise<number> }>;
   resizeExec(id: string, execId: string, height: number, width: number): Promise<void>;
+}
+
+/**
+ * The container's networking, set up by the daemon around each task: `attach` before the task is
+ * created (returns the namespace to join; none: a new one, or the host's with NetworkMode host),
+ * `detach` after it exited or failed to start, `remove` when the record goes. All idempotent.
+ */
+export interface NetworkAttacher {
+  attach(c: Container): Promise<{ netnsPath?: string }>;
+  detach(c: Container): Promise<void>;
+  remove(c: Container): Promise<void>;
 }

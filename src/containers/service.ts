@@ -29,7 +29,7 @@ import { commandOf, mergeImageConfig } from './merge-config.ts';
 import { resolveMountPoints } from './mounts.ts';
 import { generateName, normalizeName } from './names.ts';
 import { buildSpec, hostnameOf, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
-import type { EventSink, ImageProvider, TaskExit, Tasks, VolumeProvider } from './ports.ts';
+import type { EventSink, ImageProvider, NetworkAttacher, TaskExit, Tasks, VolumeProvider } from './ports.ts';
 import { RestartManager, parseRestartPolicy } from './restart-policy.ts';
 import {
   checkCanKill,
@@ -56,6 +56,8 @@ export interface ContainerServiceOptions {
   snapshotter: Snapshotter;
   images: ImageProvider;
   volumes?: VolumeProvider;
+  /** Bridge networking (else a new namespace with loopback only). */
+  network?: NetworkAttacher;
   tasks: Tasks;
   events?: EventSink;
   log?: Logger;
@@ -254,7 +256,7 @@ export class ContainerService {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    if (hostConfig.networkMode !== 'host' && hostConfig.networkMode !== 'none' && hostConfig.networkMode !== 'default' && hostConfig.networkMode !== 'bridge') {
+    if (!this.#o.network && hostConfig.networkMode !== 'host' && hostConfig.networkMode !== 'none' && hostConfig.networkMode !== 'default' && hostConfig.networkMode !== 'bridge') {
       warnings.push(`network mode "${hostConfig.networkMode}" is not supported yet: the container gets its own network namespace with loopback only`);
     }
     this.#event(c, 'create');
@@ -307,7 +309,9 @@ export class ContainerService {
       const user = await resolveUser(rootfs, c.config.user, c.hostConfig.groupAdd);
       for (const m of c.mountPoints) if (m.type !== 'tmpfs') await mkdir(m.source, { recursive: true }).catch(() => undefined);
       await copyImageContentIntoVolumes(rootfs, c.mountPoints, this.#log);
+      const net = this.#o.network ? await this.#o.network.attach(c) : {};
       const spec = buildSpec(c, {
+        ...(net.netnsPath ? { netnsPath: net.netnsPath } : {}),
         rootfs,
         user,
         hostCapabilities: this.#o.hostCapabilities,
@@ -347,6 +351,7 @@ export class ContainerService {
     } catch (err) {
       const message = messageOf(err);
       await this.#o.tasks.delete(c.id).catch(() => undefined);
+      await this.#o.network?.detach(c).catch((e: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(e) }));
       if (mounted) this.#unmountRootfs(c.id);
       c.state = {
         ...c.state,
@@ -429,6 +434,7 @@ export class ContainerService {
     this.#stopHealth(id);
     const ranFor = Date.parse(exit.exitedAt) - Date.parse(c.state.startedAt);
     await this.#o.tasks.delete(id).catch((err: unknown) => this.#log.warn('delete task', { id, error: messageOf(err) }));
+    await this.#o.network?.detach(c).catch((err: unknown) => this.#log.warn('release network', { id, error: messageOf(err) }));
     this.#unmountRootfs(id);
     const removing = c.state.status === 'removing';
     c.state = {
@@ -657,6 +663,7 @@ export class ContainerService {
 
   async #cleanup(c: Container, removeVolumes: boolean): Promise<void> {
     await this.#o.tasks.delete(c.id).catch(() => undefined);
+    await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
     this.#unmountRootfs(c.id);
     try {
       await this.#o.snapshotter.remove(c.snapshotKey);
@@ -880,7 +887,6 @@ function validateHostConfig(hc: HostConfig): void {
   if (hc.autoRemove && p.name !== '' && p.name !== 'no') {
     throw invalidArgument(`conflicting options: cannot specify both --restart and --rm`);
   }
-  if (hc.networkMode.startsWith('container:')) throw invalidArgument('network mode "container:" is not supported yet');
   if (hc.oomScoreAdj < -1000 || hc.oomScoreAdj > 1000) {
     throw invalidArgument(`Invalid value ${hc.oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   }

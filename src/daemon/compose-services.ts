@@ -117,6 +117,7 @@ export async function composeServices(options: ComposeOptions): Promise<Services
     events,
     log,
     router,
+    network: { ...(config.bridge ? { bridge: config.bridge } : {}), ...(config.bip ? { bip: config.bip } : {}) },
   });
   containers = wired.service;
   closers.push(() => wired.service.close());

@@ -25,6 +25,9 @@ export interface DaemonConfig {
   configFile?: string;
   /** Labels shown in `docker info`. */
   labels: string[];
+  /** Default bridge interface (`--bridge`, default berth0; "none" disables it) and its address (`--bip`). */
+  bridge?: string;
+  bip?: string;
 }
 
 export const defaultDataRoot = '/var/lib/berth';
@@ -58,6 +61,9 @@ const valueFlags: Record<string, string> = {
   '-s': 'storage-driver',
   '--storage-driver': 'storage-driver',
   '--label': 'labels',
+  '-b': 'bridge',
+  '--bridge': 'bridge',
+  '--bip': 'bip',
 };
 const boolFlags: Record<string, string> = {
   '--tlsverify': 'tlsverify',
@@ -168,6 +174,10 @@ export function resolveDaemonConfig(argv: string[]): { config: DaemonConfig; hel
   };
   const group = str('group');
   if (group) config.group = group;
+  const bridge = str('bridge');
+  if (bridge) config.bridge = bridge;
+  const bip = str('bip');
+  if (bip) config.bip = bip;
   for (const [k, field] of [['tlscacert', 'tlsCaCert'], ['tlscert', 'tlsCert'], ['tlskey', 'tlsKey']] as const) {
     const v = str(k);
     if (v) config[field] = v;

@@ -70,6 +70,8 @@ import type { MetadataDb } from '../metadata/index.ts';
 import { Runtime, capabilitiesFromMask, dockerDefaultSeccomp, readCapabilitySet, type LinuxSeccomp } from '../runtime/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
 import type { EventPublisher } from './events-service.ts';
+import type { DaemonNetworkBackend } from './network-backend.ts';
+import { createNetworkManager, startNetworking, type NetworkFlags } from './network-wiring.ts';
 
 const asArgv = (v: string[] | string | null | undefined): string[] | null => (v === undefined || v === null ? null : typeof v === 'string' ? [v] : [...v]);
 
@@ -518,6 +520,9 @@ export type LayerSize = (c: Container) => Promise<number>;
  * translation between docker's wire shapes and the component's records, nothing more.
  */
 export class DaemonContainerBackend implements ContainerBackend {
+  /** Network parts of create, inspect and list (set once networking is up). */
+  networks?: DaemonNetworkBackend;
+
   constructor(
     private readonly svc: ContainerService,
     private readonly execs: ExecManager,
@@ -540,6 +545,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     const out: ContainerSummary[] = [];
     for (const c of list) {
       const s = summaryToWire(c, now);
+      this.networks?.decorateSummary(c, s);
       if (o.size && this.layerSize) {
         s.SizeRw = await this.layerSize(c).catch(() => 0);
         s.SizeRootFs = s.SizeRw;
@@ -552,17 +558,18 @@ export class DaemonContainerBackend implements ContainerBackend {
   async create(name: string | undefined, req: ContainerCreateRequest): Promise<ContainerCreateResponse> {
     const config = configFromWire(req);
     const hostConfig = hostConfigFromWire(req.HostConfig);
+    this.networks?.validateCreate(req);
     const r = await this.svc.create({ ...(name ? { name } : {}), config, hostConfig });
+    this.networks?.created(r.id, req);
     return { Id: r.id, Warnings: r.warnings };
   }
 
   async inspect(ref: string, o: { size: boolean }): Promise<ContainerInspect> {
     const c = this.svc.get(ref);
-    if (o.size && this.layerSize) {
-      const rw = await this.layerSize(c).catch(() => 0);
-      return inspectToWire(c, { rw, rootFs: rw });
-    }
-    return inspectToWire(c);
+    const sizes = o.size && this.layerSize ? await this.layerSize(c).catch(() => 0) : undefined;
+    const out = sizes !== undefined ? inspectToWire(c, { rw: sizes, rootFs: sizes }) : inspectToWire(c);
+    this.networks?.decorateInspect(c, out);
+    return out;
   }
 
   start(ref: string): Promise<void> {
@@ -814,6 +821,8 @@ export interface ContainerWiring {
   runtimeRoot?: string;
   /** Reads a cgroup's statistics for `stats` (the runtime's cgroup manager). */
   cgroupStats?: (cgroupsPath: string) => RuntimeCgroupStats;
+  /** Default bridge flags (`--bridge`, `--bip`). */
+  network?: NetworkFlags;
 }
 
 /**
@@ -832,7 +841,9 @@ export async function wireContainers(w: ContainerWiring): Promise<{ service: Con
     ...(w.cgroupStats ? { cgroupStats: w.cgroupStats } : {}),
   });
   const initBinary = binPath('berth-init');
+  const network = createNetworkManager({ dataRoot: w.dataRoot, execRoot: w.execRoot, log: w.log, events: w.events, ...(w.network ? { flags: w.network } : {}) });
   const service = new ContainerService({
+    network,
     db: w.db,
     dataRoot: w.dataRoot,
     execRoot: w.execRoot,
@@ -852,6 +863,7 @@ export async function wireContainers(w: ContainerWiring): Promise<{ service: Con
   registerContainerRoutes(w.router, backend);
   registerExecRoutes(w.router, backend.execBackend);
   await service.restore();
+  backend.networks = await startNetworking(network, service, w.router);
   return { service, execs, backend };
 }
 

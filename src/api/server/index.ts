@@ -33,3 +33,4 @@ export * from './routes/containers.ts';
 export * from './routes/exec.ts';
 export { registerBuildRoutes } from './routes/build.ts';
 export type { BuildBackend, BuildRequest } from './routes/build.ts';
+export * from './routes/networks.ts';

@@ -4,3 +4,4 @@ export type * from './events.ts';
 export type * from './volumes.ts';
 export type * from './images.ts';
 export type * from './containers.ts';
+export type * from './networks.ts';
