@@ -81,7 +81,6 @@ test('berth drives containers end to end', async (t) => {
     // exec returns the process's status, takes env/workdir/user.
     const ex = await berth(h, ['exec', '-e', 'X=9', '-w', '/etc', web, 'sh', '-c', 'echo $X $(pwd); exit 5']);
     assert.deepEqual([ex.code, ex.stdout], [5, '9 /etc\n']);
-    assert.equal(await ok(h, ['exec', '-i', web, 'cat'], { input: 'to exec\n' }), 'to exec\n');
     assert.equal(await ok(h, ['exec', '-u', '65534', web, 'id', '-u']), '65534\n');
     assert.ok([126, 127].includes((await berth(h, ['exec', web, 'no-such-command'])).code));
     // inspect
@@ -100,6 +99,14 @@ test('berth drives containers end to end', async (t) => {
     assert.match(stats, /^CONTAINER ID {3}NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS\n/);
     assert.match(stats, new RegExp(`\\n${id.slice(0, 12)} {3}${web} +\\d+\\.\\d\\d% +\\S+ / \\S+ +\\d+\\.\\d\\d%`));
     assert.match(await ok(h, ['diff', web]), /^A \/made-here$/m);
+  });
+
+  // stdin that ends at once must still reach the process: the daemon has to read the upgraded
+  // connection only once the exec's stdin is wired (repeated, as the loss is a race).
+  await t.test('exec -i delivers stdin that ends immediately', async () => {
+    const c = name('execin');
+    await ok(h, ['run', '-d', '--name', c, 'busybox', 'sleep', '600']);
+    for (let i = 0; i < 5; i++) assert.equal(await ok(h, ['exec', '-i', c, 'cat'], { input: `to exec ${i}\n` }), `to exec ${i}\n`, `attempt ${i}`);
   });
 
   await t.test('rename, pause, unpause, update, stop, start, restart, kill, wait, rm', async () => {
@@ -232,15 +239,30 @@ test('berth drives containers end to end', async (t) => {
     const r = await berthInPty(
       ['-H', h, 'run', '-it', '--rm', 'busybox', 'sh'],
       [
-        { wait: 1500, send: 'echo pty-$((6*7))\r' },
-        { wait: 800, send: 'stty size; tty\r' },
-        { wait: 800, send: 'exit 7\r' },
+        { after: /\/ # /, wait: 200, send: 'echo pty-$((6*7))\r' },
+        { after: /pty-42/, send: 'tty\r' },
+        { after: /\/dev\/(pts\/\d+|console)/, send: 'exit 7\r' },
       ],
       {},
     );
     assert.match(r.stdout, /pty-42/);
     assert.match(r.stdout, /\/dev\/pts\/\d+|\/dev\/console/);
     assert.equal(r.code, 7, r.stdout + r.stderr);
+  });
+
+  await t.test('ctrl-p ctrl-q detaches from run -it and leaves the container running', async () => {
+    const c = name('detach');
+    const r = await berthInPty(
+      ['-H', h, 'run', '-it', '--name', c, 'busybox', 'sh'],
+      [
+        { after: /\/ # /, wait: 200, send: 'echo before-$((1+1))-detach\r' },
+        { after: /before-2-detach/, wait: 200, send: '\x10\x11' },
+      ],
+      {},
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /before-2-detach/);
+    assert.equal(await ok(h, ['inspect', '-f', '{{.State.Running}}', c]), 'true\n');
   });
 
   await t.test('export writes the container filesystem as a tar', async () => {

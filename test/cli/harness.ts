@@ -65,8 +65,16 @@ export function berthProcess(args: string[], options: { env?: NodeJS.ProcessEnv;
   });
 }
 
-/** Drives `berth <args>` through a real pty (util-linux `script`), feeding `steps` with pauses. */
-export function berthInPty(args: string[], steps: { wait: number; send: string }[], env: NodeJS.ProcessEnv): Promise<BerthResult> {
+/**
+ * Drives `berth <args>` through a real pty (util-linux `script`). Each step waits until the output
+ * matches `after` (or `wait` ms), then types `send`. The session is killed after `timeoutMs`.
+ */
+export function berthInPty(
+  args: string[],
+  steps: { after?: RegExp; wait?: number; send: string }[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<BerthResult> {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const line = [...berthCommand(), ...args].map(quote).join(' ');
   const full = { ...process.env, ...env };
@@ -75,16 +83,30 @@ export function berthInPty(args: string[], steps: { wait: number; send: string }
     const child = spawn('script', ['-qfec', line, '/dev/null'], { cwd: root, env: full, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let closed = false;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', (e) => reject(new Error(`script (util-linux) is needed for pty tests: ${e.message}`)));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    let delay = 0;
-    for (const s of steps) {
-      delay += s.wait;
-      setTimeout(() => child.stdin.write(s.send), delay);
-    }
-    setTimeout(() => child.stdin.end(), delay + 200);
+    const killer = setTimeout(() => {
+      stderr += `\n[pty session killed after ${timeoutMs} ms]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      closed = true;
+      clearTimeout(killer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    void (async () => {
+      for (const s of steps) {
+        if (s.after) {
+          const after = s.after;
+          while (!closed && !after.test(stdout)) await new Promise((r) => setTimeout(r, 50));
+        }
+        if (s.wait) await new Promise((r) => setTimeout(r, s.wait));
+        if (closed) return;
+        child.stdin.write(s.send);
+      }
+    })();
   });
 }
 

@@ -111,8 +111,9 @@ export class StreamPump {
       if (this.options.tty) await copyTo(this.socket, this.ctx.stdout);
       else await demuxTo(this.socket, this.ctx.stdout, this.ctx.stderr);
     } catch (err) {
-      // A reset at the end of a session is a normal end.
-      if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+      // A reset at the end of a session, or our own close on detach, is a normal end.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!this.detached && code !== 'ECONNRESET') throw err;
     } finally {
       this.close();
     }
