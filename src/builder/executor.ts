@@ -143,7 +143,8 @@ export class Builder {
     const total = needed.reduce((n, s) => n + 1 + s.instructions.length, 0);
     const usedArgs = new Set<string>();
     const results = new Map<number, StageResult>();
-    const run = { step: 0, total, emit, options, df, buildArgs, metaArgs, usedArgs, context };
+    const cacheSources = await this.cacheSources(options.cacheFrom ?? []);
+    const run = { step: 0, total, emit, options, df, buildArgs, metaArgs, usedArgs, context, cacheSources };
     for (const stage of needed) results.set(stage.index, await this.buildStage(stage, results, run));
 
     const unused = [...buildArgs.keys()].filter((k) => !usedArgs.has(k) && !metaArgs.has(k));
@@ -322,7 +323,7 @@ export class Builder {
     work: (rootfs: string, bundle: string) => Promise<void>,
   ): Promise<void> {
     const { emit, options } = run;
-    const hit = options.noCache ? undefined : this.o.cache.get(key);
+    const hit = options.noCache ? undefined : (this.o.cache.get(key) ?? this.fromCacheSources(current, createdBy, run.cacheSources));
     if (hit && (await this.o.content.exists(hit.layer.digest as Digest))) {
       emit({ stream: ' ---> Using cache\n' });
       this.appendLayer(current, hit.layer, hit.diffID, createdBy);
@@ -370,6 +371,38 @@ export class Builder {
       if (!committed) await this.o.snapshotter.remove(snapKey).catch(() => {});
       await rm(bundle, { recursive: true, force: true }).catch(() => {});
     }
+  }
+
+  /** Resolves the --cache-from images (missing ones are skipped, as docker does). */
+  private async cacheSources(refs: readonly string[]): Promise<CacheSource[]> {
+    const out: CacheSource[] = [];
+    for (const ref of refs) {
+      try {
+        const img = await this.o.images.resolve(ref);
+        const layerHistory = (img.config.history ?? []).filter((h) => !h.empty_layer).map((h) => h.created_by ?? '');
+        out.push({ diffIDs: img.config.rootfs.diff_ids as Digest[], layers: [...img.manifest.layers], layerHistory });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        this.log.debug('build: --cache-from image not found', { ref });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A layer from a --cache-from image whose layers so far are exactly ours and whose next layer
+   * was made by the same instruction (COPY/ADD history lines carry their sources' checksum).
+   */
+  private fromCacheSources(current: StageResult, createdBy: string, sources: readonly CacheSource[]): { layer: Descriptor; diffID: Digest } | undefined {
+    const ours = current.image.config.rootfs.diff_ids;
+    const n = ours.length;
+    for (const src of sources) {
+      if (src.diffIDs.length <= n || src.layerHistory.length !== src.diffIDs.length) continue;
+      if (!ours.every((d, i) => src.diffIDs[i] === d)) continue;
+      if (src.layerHistory[n] !== createdBy) continue;
+      return { layer: src.layers[n]!, diffID: src.diffIDs[n]! };
+    }
+    return undefined;
   }
 
   private appendLayer(current: StageResult, layer: Descriptor, diffID: Digest, createdBy: string): void {
@@ -524,7 +557,7 @@ export class Builder {
       }
       const docs = ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? expandHeredoc(h.content, vars) : h.content }));
       const key = this.cacheKey(current, state, ins.original, { sourceKey, dest, downloads: downloads.map((d) => d.digest), docs, chmod, chown: ins.chown });
-      const createdBy = `${ins.kind} ${[...sources, ...docs.map((d) => `<<${d.name}`)].join(' ')} ${dest}`;
+      const createdBy = `${ins.kind} ${[...sources, ...docs.map((d) => `<<${d.name}`)].join(' ')} ${dest} # ${sha256(JSON.stringify({ sourceKey, downloads: downloads.map((d) => d.digest), docs, chmod, chown: ins.chown })).slice(7, 19)}`;
       try {
         await this.layerStep(current, state, run, key, createdBy, async (rootfs) => {
           const attrs: CopyAttrs = { uid: 0, gid: 0, mode: chmod };
@@ -580,6 +613,15 @@ interface RunContext {
   metaArgs: Map<string, string>;
   usedArgs: Set<string>;
   context: BuildContext;
+  cacheSources: CacheSource[];
+}
+
+/** An image named by --cache-from: its layers and the history line of each. */
+interface CacheSource {
+  diffIDs: Digest[];
+  layers: Descriptor[];
+  /** created_by of the history entries that made a layer, in layer order. */
+  layerHistory: string[];
 }
 
 function shortId(r: StageResult): string {

@@ -162,3 +162,24 @@ test('Builder: changing one file invalidates exactly the steps from its COPY on'
   assert.equal(await readFromImage(env, 'inv:1', 'joined'), 'a2\none\n');
   assert.equal(await readFromImage(env, 'inv:1', 'b'), 'b2\n');
 });
+
+test('Builder: --cache-from reuses the layers of an image built from the same steps', async (t) => {
+  const env = await makeBuildEnv();
+  const ctxDir = context({ 'a.txt': 'a\n', Dockerfile: 'FROM busybox\nCOPY a.txt /a\nRUN cat /a > /b\n' });
+  t.after(async () => {
+    rmSync(ctxDir, { recursive: true, force: true });
+    await env.dispose();
+  });
+  const first = await env.builder.build(await BuildContext.open(ctxDir), { tags: ['src:1'] }, () => {});
+  assert.equal(env.cache.prune(() => true, true) > 0, true, 'the local cache is emptied');
+  const plain = collect();
+  await env.builder.build(await BuildContext.open(ctxDir), { tags: ['other:1'], noCache: false }, plain.emit);
+  assert.doesNotMatch(plain.text(), /Using cache/, 'without --cache-from nothing is cached');
+  env.cache.prune(() => true, true);
+  const out = collect();
+  const second = await env.builder.build(await BuildContext.open(ctxDir), { tags: ['src:2'], cacheFrom: ['src:1', 'missing:0'] }, out.emit);
+  assert.equal((out.text().match(/Using cache/g) ?? []).length, 2);
+  assert.doesNotMatch(out.text(), /Running in/);
+  assert.deepEqual((await env.images.resolve('src:2')).config.rootfs.diff_ids, (await env.images.resolve('src:1')).config.rootfs.diff_ids);
+  assert.ok(first.id && second.id);
+});
