@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { chmodSync, readdirSync, rmdirSync, mkdtempSync, mkdirSync, rmSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -63,5 +63,13 @@ export class Scratch {
   async remove(): Promise<void> {
     for (const c of await this.runtime.list().catch(() => [])) await this.runtime.delete(c.id, { force: true }).catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
+    // the shared parent of every test cgroup: gone unless another test file still uses it
+    for (const h of readdirSync('/sys/fs/cgroup')) {
+      try {
+        rmdirSync(join('/sys/fs/cgroup', h, 'berth-test'));
+      } catch {
+        // busy or absent
+      }
+    }
   }
 }
