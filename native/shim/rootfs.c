@@ -216,31 +216,20 @@ static int do_symlink(const struct plan_rec *r, struct shim_error *err) {
   if (r->n < 3) return fail(err, 0, "bad symlink record");
   char parent[4096];
   const char *base = split_path(r->f[2], parent, sizeof parent);
-  int pfd = mkdir_in_root(parent, err);
+  cleanup_fd int pfd = mkdir_in_root(parent, err);
   if (pfd < 0) return -1;
-  int rc = symlinkat(r->f[1], pfd, base);
-  int e = errno;
-  close(pfd);
-  if (rc < 0 && e != EEXIST) return fail(err, e, "symlink \"%s\"", r->f[2]);
+  if (symlinkat(r->f[1], pfd, base) < 0 && errno != EEXIST) return fail(err, errno, "symlink \"%s\"", r->f[2]);
   return 0;
 }
 
 static int pivot(const char *rootfs, struct shim_error *err) {
-  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (oldroot < 0) return fail(err, errno, "open /");
-  if (fchdir(rootfd) < 0) {
-    close(oldroot);
-    return fail(err, errno, "chdir \"%s\"", rootfs);
+  {
+    cleanup_fd int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) return fail(err, errno, "open /");
+    if (fchdir(rootfd) < 0) return fail(err, errno, "chdir \"%s\"", rootfs);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return fail(err, errno, "pivot_root \"%s\"", rootfs);
+    if (fchdir(oldroot) < 0) return fail(err, errno, "chdir to old root");
   }
-  if (syscall(SYS_pivot_root, ".", ".") < 0) {
-    close(oldroot);
-    return fail(err, errno, "pivot_root \"%s\"", rootfs);
-  }
-  if (fchdir(oldroot) < 0) {
-    close(oldroot);
-    return fail(err, errno, "chdir to old root");
-  }
-  close(oldroot);
   if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) return fail(err, errno, "make old root rslave");
   if (umount2(".", MNT_DETACH) < 0) return fail(err, errno, "unmount old root");
   if (chdir("/") < 0) return fail(err, errno, "chdir /");

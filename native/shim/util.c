@@ -79,14 +79,9 @@ ssize_t msg_recv(int sock, char *buf, size_t size, int *fd) {
 }
 
 int write_file(const char *path, const char *data, size_t len, struct shim_error *err) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  cleanup_fd int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return fail(err, errno, "open \"%s\"", path);
-  if (write_all(fd, data, len) < 0) {
-    int e = errno;
-    close(fd);
-    return fail(err, e, "write \"%s\"", path);
-  }
-  close(fd);
+  if (write_all(fd, data, len) < 0) return fail(err, errno, "write \"%s\"", path);
   return 0;
 }
 

@@ -5,7 +5,14 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include "error.h"
+
+/* An fd closed when it goes out of scope (conmon's _cleanup_close_). */
+static inline void close_fdp(int *fd) {
+  if (*fd >= 0) close(*fd);
+}
+#define cleanup_fd __attribute__((cleanup(close_fdp)))
 
 int write_all(int fd, const void *buf, size_t len);
 /* Sends one message (a text line, no newline needed) with an optional fd (-1 for none). */
