@@ -236,6 +236,11 @@ export class RuntimeTasks implements Tasks {
       stdio: { mode: 'log', logPath, logMaxSize: 0, logMaxFiles: 1, openStdin: options.stdin },
     });
     const exit = started.exit.then((e) => e.exitCode);
+    // A finished exec's monitor files go at once (healthchecks run execs all the time).
+    void exit.then(
+      () => this.runtime.deleteExec(taskId(id), execTaskId(execId)).catch(() => undefined),
+      () => undefined,
+    );
     if (!options.attach) {
       void exit.finally(() => rm(logPath, { force: true }));
       return { pid: started.pid, streams: undefined, exit };

@@ -77,3 +77,19 @@ test('healthcheck turns unhealthy, then healthy; AutoRemove removes on exit; --i
   for await (const e of readLogs(h.svc.get(init.id).logPath)) out += e.line.toString();
   assert.match(out, /^\/sbin\/docker-init -- sh -c/);
 });
+
+test('finished execs leave no monitor files behind', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { readdirSync, existsSync } = await import('node:fs');
+  const { id } = await h.svc.create({ config: h.config({ cmd: ['sleep', '60'] }) });
+  await h.svc.start(id);
+  for (let i = 0; i < 3; i++) {
+    const execId = h.execs.create(id, { cmd: ['true'], env: [], user: '', workingDir: '', tty: false, privileged: false, attachStdin: false, attachStdout: false, attachStderr: false, detachKeys: '' });
+    await h.execs.start(execId, undefined);
+  }
+  await until('execs done', () => h.svc.get(id).execIds.every((e) => h.execs.get(e).exitCode === 0));
+  await new Promise((r) => setTimeout(r, 300));
+  const dir = `${h.root}/rt/${id.slice(0, 32)}/exec`;
+  assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], []);
+});
