@@ -22,9 +22,7 @@ const entries = readdirSync(join(root, 'src', 'cmd'))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
   .map((f) => join(root, 'src', 'cmd', f));
 
-if (entries.length > 0) await build({
-  entryPoints: entries,
-  outdir: join(root, 'dist'),
+const common = {
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -34,11 +32,18 @@ if (entries.length > 0) await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
-});
+};
+// The CLI is bundled on its own so its start-up loads only what the CLI shares with nothing
+// else (no daemon-side chunks); each command is a lazily loaded chunk of it.
+const cli = entries.filter((e) => e.endsWith('/berth.ts'));
+const others = entries.filter((e) => !cli.includes(e));
+if (cli.length) await build({ ...common, entryPoints: cli, outdir: join(root, 'dist', 'cli') });
+if (others.length) await build({ ...common, entryPoints: others, outdir: join(root, 'dist') });
 
 for (const entry of entries) {
   const name = entry.split('/').pop().replace(/\.ts$/, '');
   const bin = join(root, 'bin', name);
-  writeFileSync(bin, `#!/usr/bin/env node\nimport '../dist/${name}.js';\n`);
+  const target = cli.includes(entry) ? `cli/${name}` : name;
+  writeFileSync(bin, `#!/usr/bin/env node\nimport '../dist/${target}.js';\n`);
   chmodSync(bin, 0o755);
 }
