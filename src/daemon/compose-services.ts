@@ -1,14 +1,14 @@
 import { join } from 'node:path';
-import { registerBuildRoutes, registerImageRoutes, registerVolumeRoutes, type Router } from '../api/server/index.ts';
+import { registerBuildRoutes, registerDistributionRoutes, registerImageRoutes, registerVolumeRoutes, type Router } from '../api/server/index.ts';
 import { BuildCache, Builder } from '../builder/index.ts';
 import { LocalContentStore, SqliteLabelStore, contentRoot } from '../content/index.ts';
 import type { ContainerService, ImageProvider, ImageRuntimeConfig } from '../containers/index.ts';
 import { GarbageCollector, ImageService, ImageStore, LeaseManager } from '../images/index.ts';
-import type { Logger } from '../lib/index.ts';
+import type { Digest, Logger } from '../lib/index.ts';
 import { metadataDbPath, migrate, openMetadataDb } from '../metadata/index.ts';
 import { RegistryClient } from '../registry/client/index.ts';
 import { Runtime } from '../runtime/index.ts';
-import { OverlaySnapshotter } from '../snapshots/index.ts';
+import { cleanupUnpacks, OverlaySnapshotter, unpackImage } from '../snapshots/index.ts';
 import { VolumeService } from '../volumes/index.ts';
 import { DaemonBuildBackend } from './build-backend.ts';
 import type { DaemonConfig } from './config.ts';
@@ -16,6 +16,7 @@ import { wireContainers } from './containers-backend.ts';
 import type { EventsService } from './events-service.ts';
 import { DaemonImageBackend } from './images-backend.ts';
 import { registryPuller } from './registry-pull.ts';
+import { DaemonDistributionBackend } from './registry-push.ts';
 import type { DaemonSystemBackend } from './system-backend.ts';
 import { DaemonVolumeBackend } from './volumes-backend.ts';
 
@@ -61,7 +62,11 @@ export async function composeServices(options: ComposeOptions): Promise<Services
     content,
     images: imageStore,
     leases,
-    snapshots: { snapshotter, roots: () => ({ snapshots: (containers?.list() ?? []).map((c) => c.snapshotKey) }) },
+    snapshots: {
+      snapshotter,
+      roots: () => ({ snapshots: (containers?.list() ?? []).map((c) => c.snapshotKey) }),
+      cleanup: () => cleanupUnpacks(snapshotter),
+    },
     logger: log.with({ component: 'gc' }),
   });
   const imageService = new ImageService({
@@ -96,7 +101,12 @@ export async function composeServices(options: ComposeOptions): Promise<Services
       client: registry,
       content,
       images: imageService,
-      unpack: async (name, signal) => images.ensureUnpacked(await imageService.getImage(name), signal),
+      leases,
+      unpack: async (name, signal, onSnapshot) => {
+        const img = await imageService.getImage(name);
+        const manifest = { config: img.manifest.config as { digest: Digest; size: number }, layers: img.manifest.layers as { digest: Digest; size: number }[] };
+        await unpackImage(content, manifest, snapshotter, { logger: log.with({ component: 'images' }), signal, ...(onSnapshot ? { onSnapshot } : {}) });
+      },
       onPulled: (id, name) => events.publish({ type: 'image', action: 'pull', id: name, attributes: { name, id } }),
     }),
   });
@@ -147,6 +157,17 @@ export async function composeServices(options: ComposeOptions): Promise<Services
   );
   registerVolumeRoutes(router, volumeBackend);
   registerImageRoutes(router, images);
+  registerDistributionRoutes(
+    router,
+    new DaemonDistributionBackend({
+      client: registry,
+      content,
+      images: imageStore,
+      leases,
+      log: log.with({ component: 'push' }),
+      onPushed: (name) => events.publish({ type: 'image', action: 'push', id: name, attributes: { name } }),
+    }),
+  );
   const buildCache = new BuildCache(db);
   const builder = new Builder({
     content,

@@ -1,8 +1,8 @@
 import type { ImagePullOptions, ProgressSink } from '../api/server/index.ts';
 import type { ContentStore } from '../content/index.ts';
-import { familiarString, parseDockerRef, type ImageService } from '../images/index.ts';
+import { familiarString, leasedContent, parseDockerRef, type ImageService, type Lease, type LeaseManager } from '../images/index.ts';
 import { wrap, type Digest } from '../lib/index.ts';
-import type { Credentials, RegistryClient } from '../registry/client/index.ts';
+import { parseReference, pullImage, type Credentials, type RegistryClient } from '../registry/client/index.ts';
 
 /** X-Registry-Auth's JSON fields (docker's AuthConfig) → the registry client's credentials. */
 export function credentialsFrom(auth: Record<string, unknown> | undefined): Credentials | undefined {
@@ -22,13 +22,17 @@ export function credentialsFrom(auth: Record<string, unknown> | undefined): Cred
 
 /**
  * `POST /images/create?fromImage=`: pulls through the registry client into the content store,
- * records the name, unpacks the layers, and ends with docker's Digest/Status lines.
+ * records the name, unpacks the layers, and ends with docker's Digest/Status lines. With
+ * `leases`, the whole pull runs under one lease: every blob it looks at or writes and every
+ * snapshot it unpacks is held, so a GC during the pull (rmi, image prune) keeps them.
  */
 export function registryPuller(deps: {
   client: RegistryClient;
   content: ContentStore;
   images: ImageService;
-  unpack: (name: string, signal: AbortSignal) => Promise<void>;
+  /** Unpacks the named image; `onSnapshot` is called with each chainID before it is made. */
+  unpack: (name: string, signal: AbortSignal, onSnapshot?: (chainID: Digest) => Promise<void>) => Promise<void>;
+  leases?: LeaseManager;
   onPulled?: (id: string, name: string) => void;
 }): (options: ImagePullOptions, progress: ProgressSink) => Promise<void> {
   return async (options, progress) => {
@@ -43,24 +47,31 @@ export function registryPuller(deps: {
       before = undefined;
     }
     const auth = credentialsFrom(options.auth);
-    let pulled;
-    try {
-      pulled = await deps.client.pull(full, {
+    const run = async (lease: Lease | undefined): Promise<{ id: string; digest: string }> => {
+      const leases = deps.leases;
+      const store = lease && leases ? leasedContent(deps.content, leases, lease.id) : deps.content;
+      const reference = parseReference(full);
+      // pullImage wraps its errors once as `pull "name": ...`; the summary lines are ours.
+      const pulled = await pullImage(store, deps.client.repository(reference, auth ? { auth } : {}), reference, {
         onProgress: (m) => progress.write(m),
         signal: options.signal,
+        summary: false,
         ...(options.platform ? { platform: options.platform } : {}),
-        ...(auth ? { auth } : {}),
       });
-    } catch (err) {
-      throw wrap(err, `pull ${JSON.stringify(display)}`);
-    }
-    const info = await deps.content.info(pulled.digest as Digest);
-    deps.images.createImage(full, { mediaType: pulled.mediaType, digest: pulled.digest, size: info.size });
-    await deps.unpack(full, options.signal);
-    const img = await deps.images.getImage(full);
-    progress.write({ status: `Digest: ${pulled.digest}` });
+      const info = await store.info(pulled.digest);
+      deps.images.createImage(full, { mediaType: pulled.mediaType, digest: pulled.digest, size: info.size });
+      const onSnapshot = lease && leases ? (chainID: Digest) => leases.addResource(lease.id, { type: 'snapshot', id: chainID }) : undefined;
+      try {
+        await deps.unpack(full, options.signal, onSnapshot);
+      } catch (err) {
+        throw wrap(err, `pull ${JSON.stringify(display)}`);
+      }
+      return { id: (await deps.images.getImage(full)).id, digest: pulled.digest };
+    };
+    const img = deps.leases ? await deps.leases.withLease((lease) => run(lease), { expiresInMs: 24 * 3600_000, labels: { 'berth.pull': full } }) : await run(undefined);
+    progress.write({ status: `Digest: ${img.digest}` });
     progress.write({
-      status: before === img.id ? `Image is up to date for ${display}` : `Downloaded newer image for ${display}`,
+      status: before === img.id ? `Status: Image is up to date for ${display}` : `Status: Downloaded newer image for ${display}`,
     });
     deps.onPulled?.(img.id, display);
   };

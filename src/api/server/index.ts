@@ -29,6 +29,8 @@ export { registerSystemRoutes } from './routes/system.ts';
 export { registerEventRoutes, parseEventTime, eventFilterNames } from './routes/events.ts';
 export { registerVolumeRoutes } from './routes/volumes.ts';
 export { registerImageRoutes, decodeRegistryAuth } from './routes/images.ts';
+export { registerDistributionRoutes } from './routes/distribution.ts';
+export type { DistributionBackend, ImagePushOptions, AuthRequest, AuthResponse, ImageSearchResult } from './routes/distribution.ts';
 export * from './routes/containers.ts';
 export * from './routes/exec.ts';
 export { registerBuildRoutes } from './routes/build.ts';
