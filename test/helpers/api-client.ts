@@ -37,7 +37,8 @@ export function apiRequest(socketPath: string, path: string, options: ApiRequest
       }
     }
     if (payload) headers['Content-Length'] = String(payload.length);
-    const req = httpRequest({ socketPath, path, method: options.method ?? 'GET', headers }, (res) => {
+    // A fresh connection per request (agent: false): no reuse of a keep-alive socket the daemon may be closing.
+    const req = httpRequest({ socketPath, path, method: options.method ?? 'GET', headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
