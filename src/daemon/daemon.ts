@@ -121,7 +121,7 @@ export class Daemon {
       // Closed first on the way out (before the services it calls), see stop().
       closeServer = () => server.close();
       await listen(server, config);
-      log.info('api listening', { ms: Math.round(performance.now()) });
+      log.info('socket ready, starting services', { ms: Math.round(performance.now()) });
       const { composeServices } = await import('./compose-services.ts');
       const services = await composeServices({ config, log, router, events, system, closers });
       const daemon = new Daemon(config, events, system, services.volumes, services.images, services.containers, router, server, closers, log);

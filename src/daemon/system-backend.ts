@@ -128,7 +128,7 @@ export class DaemonSystemBackend implements SystemBackend {
         ['Native Overlay Diff', 'true'],
         ['userxattr', 'false'],
       ],
-      Plugins: { Volume: ['local'], Network: ['host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: v1 ? hasV1('memory') : true,
       SwapLimit: v1 ? existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes') : true,
       CpuCfsPeriod: true,
