@@ -402,7 +402,10 @@ export class NetworkManager implements NetworkAttacher {
     let n = 0;
     while (used.has(`eth${n}`)) n++;
     const req = st.requests[net.id];
+    // the first network that has a way out carries the default route
+    const routed = Object.keys(st.endpoints).some((id) => !this.state.network(id)?.internal);
     const ep = await this.driver.connect(this.#bridgeOf(net), {
+      ...(routed ? { noDefaultRoute: true } : {}),
       owner: c.id,
       netnsPath: st.netnsPath,
       ifName: `eth${n}`,

@@ -29,6 +29,8 @@ export interface ConnectOptions {
   ip?: string;
   mac?: string;
   ifName?: string;
+  /** No default route through this network (a container's second network: the first one routes). */
+  noDefaultRoute?: boolean;
 }
 
 export interface ConnectedEndpoint extends Endpoint {
@@ -99,7 +101,7 @@ export class BridgeNetworks {
         bridge: net.bridge,
         address,
         prefixLength,
-        ...(net.internal ? {} : { gateway: pool.gateway }),
+        ...(net.internal || options.noDefaultRoute ? {} : { gateway: pool.gateway }),
         ...(options.ifName ? { ifName: options.ifName } : {}),
         ...(options.mac ? { mac: options.mac } : {}),
         ...(net.mtu ? { mtu: net.mtu } : {}),

@@ -1,9 +1,18 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpGet, httpd, startNetDaemon, unique } from './harness.ts';
+import { httpGet, httpd, startNetDaemon, unique, type NetDaemon } from './harness.ts';
 
-test('user-defined network: containers reach each other by name, alias and network-scoped name', async (t) => {
-  const n = await startNetDaemon(t);
+// one daemon for this file's tests (each uses names of its own)
+let n: NetDaemon;
+const cleanups: (() => Promise<void>)[] = [];
+before(async () => {
+  n = await startNetDaemon({ after: (fn) => cleanups.push(fn) });
+});
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+test('user-defined network: containers reach each other by name, alias and network-scoped name', async () => {
   const net = unique('bn');
   const netId = n.ok('network', 'create', net);
   assert.match(netId, /^[0-9a-f]{64}$/);
@@ -28,8 +37,7 @@ test('user-defined network: containers reach each other by name, alias and netwo
   assert.equal(n.docker('network', 'rm', net).status, 1, 'a network in use cannot be removed');
 });
 
-test('default bridge: addresses from --bip, no name resolution, --ip/--mac-address/--add-host/--dns', async (t) => {
-  const n = await startNetDaemon(t);
+test('default bridge: addresses from --bip, no name resolution, --ip/--mac-address/--add-host/--dns', async () => {
   const prefix = n.gateway.replace(/\.1$/, '');
   n.ok('run', '-d', '--name', 'a1', '--ip', `${prefix}.77`, '--mac-address', '02:42:aa:bb:cc:dd', 'busybox', 'sh', '-c', httpd('a1'));
   const a1 = JSON.parse(n.ok('inspect', 'a1'))[0].NetworkSettings;
@@ -53,8 +61,7 @@ test('default bridge: addresses from --bip, no name resolution, --ip/--mac-addre
   assert.match(out, /hello from a1/);
 });
 
-test('published ports: -p 127.0.0.1:port:80 and -P serve the host, docker port and ps show them', async (t) => {
-  const n = await startNetDaemon(t);
+test('published ports: -p 127.0.0.1:port:80 and -P serve the host, docker port and ps show them', async () => {
   const port = 20000 + Math.floor(Math.random() * 20000);
   n.ok('run', '-d', '--name', 'p1', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', httpd('p1'));
   assert.equal(await httpGet('127.0.0.1', port), 'hello from p1\n');
