@@ -127,7 +127,7 @@ test('registryPuller under a lease: a GC between download and image record keeps
     });
     return {
       statuses,
-      run: () => pull({ image: ref, signal: new AbortController().signal }, { write: (m) => void statuses.push(String(m.status ?? '')), end: () => {} } as never),
+      run: () => pull({ image: ref, signal: new AbortController().signal }, { write: (m: { status?: string }) => void statuses.push(m.status ?? '') }),
     };
   };
 
