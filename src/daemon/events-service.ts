@@ -69,6 +69,11 @@ export function eventMatches(ev: EventMessage, filters: Filters): boolean {
   return true;
 }
 
+/** The event's time in whole milliseconds (what since/until are compared with). */
+function eventMs(e: EventMessage): number {
+  return Math.floor(e.timeNano / 1e6);
+}
+
 interface Subscriber {
   push(ev: EventMessage): void;
 }
@@ -120,7 +125,7 @@ export class EventsService implements EventsBackend, EventPublisher {
 
   /** Buffered events in [since, until] (ms), for tests and replay. */
   recent(since = 0, until = Infinity): EventMessage[] {
-    return this.buffer.filter((e) => e.timeNano / 1e6 >= since && e.timeNano / 1e6 <= until);
+    return this.buffer.filter((e) => eventMs(e) >= since && eventMs(e) <= until);
   }
 
   async *subscribe(query: EventsQuery): AsyncIterable<EventMessage> {
@@ -159,7 +164,7 @@ export class EventsService implements EventsBackend, EventPublisher {
         const ev = queue.shift();
         if (ev) {
           if (replayed.has(ev)) continue;
-          if (until !== undefined && ev.timeNano / 1e6 > until) return;
+          if (until !== undefined && eventMs(ev) > until) return;
           yield ev;
           continue;
         }
