@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { LocalContentStore, writeBlob, type ContentStore } from '../../src/content/index.ts';
 import { RegistryClient } from '../../src/registry/client/index.ts';
+import { startDaemon } from '../../test/helpers/daemon.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -77,6 +79,74 @@ async function makeImage(store: ContentStore): Promise<{ digest: `${string}:${st
   return { digest: m.digest, bytes };
 }
 
+/** A tar header block for one regular file (ustar), enough for an unpackable layer. */
+function tarHeader(name: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100);
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
+  h.write('00000000000\0', 136);
+  h.write('        ', 148);
+  h.write('0', 156);
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return h;
+}
+
+/** The same size of image as makeImage, but with real tar layers (a daemon pull unpacks them). */
+async function makeTarImage(store: ContentStore): Promise<{ digest: `${string}:${string}`; bytes: number }> {
+  const layers = [];
+  const diffIDs = [];
+  let bytes = 0;
+  for (let i = 0; i < 4; i++) {
+    const parts: Buffer[] = [];
+    for (let f = 0; f < layerMiB; f++) {
+      parts.push(tarHeader(`l${i}-f${f}.bin`, mib), randomBytes(mib));
+    }
+    parts.push(Buffer.alloc(1024));
+    const tar = Buffer.concat(parts);
+    diffIDs.push(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+    const data = gzipSync(tar, { level: 1 });
+    const { digest } = await writeBlob(store, data);
+    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: data.length });
+    bytes += data.length;
+  }
+  const config = await writeBlob(store, JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/true'] }, rootfs: { type: 'layers', diff_ids: diffIDs } }));
+  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers });
+  const m = await writeBlob(store, manifest);
+  return { digest: m.digest, bytes };
+}
+
+/** docker pull / docker push through a private berthd (Engine API), where the docker CLI is installed. */
+async function daemonRows(rows: Array<[string, number | undefined, string?]>, host: string, pushHost: string): Promise<void> {
+  const docker = '/usr/local/bin/docker';
+  if (!existsSync(docker)) {
+    rows.push(['docker pull/push through berthd', undefined, 'docker CLI not installed']);
+    return;
+  }
+  const store = freshStore();
+  const img = await makeTarImage(store);
+  const c = new RegistryClient({ content: store, dockerConfig: null });
+  await c.push(`${host}/bench/tar:v1`, { manifest: { digest: img.digest } });
+  await c.close();
+  const d = await startDaemon(undefined, { args: ['--log-level', 'error'] });
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(work, 'docker-config') };
+    delete env['NODE_EXTRA_CA_CERTS'];
+    const docker$ = (...args: string[]) => run(docker, args, { env, maxBuffer: 64 * mib });
+    rows.push(['docker pull ← berth-registry through berthd (unpacked)', await time(() => docker$('pull', '-q', `${host}/bench/tar:v1`))]);
+    await docker$('tag', `${host}/bench/tar:v1`, `${pushHost}/bench/pushed:v1`);
+    rows.push([`docker push → ${pushHost === host ? 'berth-registry' : 'distribution registry'} through berthd`, await time(() => docker$('push', '-q', `${pushHost}/bench/pushed:v1`))]);
+  } finally {
+    await d.cleanup();
+  }
+}
+
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
@@ -129,6 +199,7 @@ async function main(): Promise<void> {
     if (dist) rows.push(['skopeo copy ← distribution registry (OCI layout)', await skopeoPull(dist, 2)]);
   } else rows.push(['skopeo copy', undefined, 'skopeo not installed']);
   await pusher.close();
+  await daemonRows(rows, berth, dist ?? berth);
 
   console.log(`image: 4 layers, ${size.toFixed(1)} MiB over loopback`);
   console.log(`${'operation'.padEnd(52)} ${'seconds'.padStart(8)} ${'MiB/s'.padStart(8)}`);
