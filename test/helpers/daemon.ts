@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,7 @@ export async function startDaemon(
     kill: () => stopWith('SIGKILL'),
     cleanup: async () => {
       await stopWith('SIGTERM');
+      killMonitorsUnder(dir);
       unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
@@ -183,4 +184,49 @@ export function unmountUnder(dir: string): void {
     .map((p) => p.replace(/\\040/g, ' '))
     .sort((a, b) => b.length - a.length);
   for (const p of points) spawnSync('umount', ['-l', p]);
+}
+
+/** Children of `pid` (all threads), from /proc. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // gone already
+  }
+  return out;
+}
+
+/**
+ * Kills the container monitors (berth-shim) a test daemon started under `dir`, with their
+ * containers: the daemon keeps containers running when it stops (live restore), so a test's
+ * cleanup must end them itself or they outlive the test.
+ */
+export function killMonitorsUnder(dir: string): void {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!args[0]?.endsWith('berth-shim') || !args.some((a) => a.startsWith(dir + '/'))) continue;
+    const tree: number[] = [];
+    const walk = (pid: number) => {
+      for (const c of childrenOf(pid)) walk(c);
+      tree.push(pid);
+    };
+    walk(Number(name));
+    for (const pid of tree) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
 }
