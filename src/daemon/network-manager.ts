@@ -196,7 +196,7 @@ export class NetworkManager implements NetworkAttacher {
     throw berthError('unavailable', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
   }
 
-  /** Creates a user-defined bridge network; its bridge comes up when the first container joins. */
+  /** Creates a user-defined bridge network: pool, bridge, rules and DNS server. */
   async create(o: CreateNetworkOptions): Promise<NetworkRecord> {
     if (!o.name) throw invalidArgument('network name is required');
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidArgument(`invalid network name ${JSON.stringify(o.name)}`);
@@ -230,6 +230,15 @@ export class NetworkManager implements NetworkAttacher {
       ...(mtu ? { mtu } : {}),
     };
     this.state.putNetwork(rec);
+    try {
+      // up at once (as docker): its route then keeps other networks off its subnet
+      await this.#ensureUp(rec);
+    } catch (err) {
+      await this.#down(rec).catch(() => undefined);
+      this.ipam.removePool(id, { force: true });
+      this.state.deleteNetwork(id);
+      throw err;
+    }
     this.#o.onEvent?.('create', rec);
     return rec;
   }

@@ -36,7 +36,9 @@ export async function startNetDaemon(t: { after: (fn: () => Promise<void>) => vo
   const bridge = unique('bt');
   const b = randomBytes(2);
   const gateway = `10.${200 + (b[0]! % 50)}.${b[1]}.1`;
-  const d = await startDaemon(t, { ...options, args: ['--bridge', bridge, '--bip', `${gateway}/24`, ...(options.args ?? [])] });
+  // the daemon's own cleanup runs after ours (ours needs it up)
+  const daemonCleanups: (() => Promise<void>)[] = [];
+  const d = await startDaemon({ after: (fn) => daemonCleanups.push(fn) }, { ...options, args: ['--bridge', bridge, '--bip', `${gateway}/24`, ...(options.args ?? [])] });
   const docker = (...args: string[]) => {
     const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` };
     delete env['DOCKER_CONTEXT'];
@@ -50,13 +52,17 @@ export async function startNetDaemon(t: { after: (fn: () => Promise<void>) => vo
   };
   const n: NetDaemon = { d, bridge, gateway, docker, ok };
   t.after(async () => {
+    const bridges = JSON.parse(docker('network', 'inspect', ...docker('network', 'ls', '-q').stdout.trim().split('\n').filter(Boolean)).stdout || '[]') as { Id: string; Options: Record<string, string> }[];
     const ids = docker('ps', '-aq').stdout.trim().split('\n').filter(Boolean);
     if (ids.length) docker('rm', '-f', ...ids);
     for (const name of docker('network', 'ls', '--filter', 'type=custom', '--format', '{{.Name}}').stdout.trim().split('\n').filter(Boolean)) {
       docker('network', 'rm', name);
     }
     await d.stop().catch(() => undefined);
-    spawnSync('ip', ['link', 'del', bridge]);
+    for (const fn of daemonCleanups) await fn().catch(() => undefined);
+    for (const b of [bridge, ...bridges.map((x) => x.Options['com.docker.network.bridge.name'] ?? `br-${x.Id.slice(0, 12)}`)]) {
+      spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });
+    }
     await new BridgeFirewall({ prefix: chainPrefixFor(bridge) }).teardown().catch(() => undefined);
   });
   importBusybox(n);
