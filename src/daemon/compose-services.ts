@@ -4,7 +4,7 @@ import { BuildCache, Builder } from '../builder/index.ts';
 import { LocalContentStore, SqliteLabelStore, contentRoot } from '../content/index.ts';
 import type { ContainerService, ImageProvider, ImageRuntimeConfig } from '../containers/index.ts';
 import { GarbageCollector, ImageService, ImageStore, LeaseManager } from '../images/index.ts';
-import type { Digest, Logger } from '../lib/index.ts';
+import type { Logger } from '../lib/index.ts';
 import { metadataDbPath, migrate, openMetadataDb } from '../metadata/index.ts';
 import { RegistryClient } from '../registry/client/index.ts';
 import { Runtime } from '../runtime/index.ts';
@@ -102,10 +102,8 @@ export async function composeServices(options: ComposeOptions): Promise<Services
       content,
       images: imageService,
       leases,
-      unpack: async (name, signal, onSnapshot) => {
-        const img = await imageService.getImage(name);
-        const manifest = { config: img.manifest.config as { digest: Digest; size: number }, layers: img.manifest.layers as { digest: Digest; size: number }[] };
-        await unpackImage(content, manifest, snapshotter, { logger: log.with({ component: 'images' }), signal, ...(onSnapshot ? { onSnapshot } : {}) });
+      unpack: async (image, signal, onSnapshot) => {
+        await unpackImage(content, image, snapshotter, { logger: log.with({ component: 'images' }), signal, onSnapshot });
       },
       onPulled: (id, name) => events.publish({ type: 'image', action: 'pull', id: name, attributes: { name, id } }),
     }),

@@ -1,8 +1,14 @@
 import type { ImagePullOptions, ProgressSink } from '../api/server/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { familiarString, leasedContent, parseDockerRef, type ImageService, type Lease, type LeaseManager } from '../images/index.ts';
-import { wrap, type Digest } from '../lib/index.ts';
-import { parseReference, pullImage, type Credentials, type RegistryClient } from '../registry/client/index.ts';
+import type { Digest } from '../lib/index.ts';
+import { parseReference, pullImage, type Credentials, type Descriptor, type RegistryClient, type UnpackHook } from '../registry/client/index.ts';
+
+/** What an unpack needs of a pulled image: its config and layers, in order. */
+export interface UnpackImage {
+  config: Descriptor;
+  layers: Descriptor[];
+}
 
 /** X-Registry-Auth's JSON fields (docker's AuthConfig) → the registry client's credentials. */
 export function credentialsFrom(auth: Record<string, unknown> | undefined): Credentials | undefined {
@@ -22,7 +28,8 @@ export function credentialsFrom(auth: Record<string, unknown> | undefined): Cred
 
 /**
  * `POST /images/create?fromImage=`: pulls through the registry client into the content store,
- * records the name, unpacks the layers, and ends with docker's Digest/Status lines. With
+ * unpacks the layers (docker's `Extracting` then `Pull complete` per layer), records the name,
+ * and ends with docker's Digest/Status lines. With
  * `leases`, the whole pull runs under one lease: every blob it looks at or writes and every
  * snapshot it unpacks is held, so a GC during the pull (rmi, image prune) keeps them.
  */
@@ -30,8 +37,8 @@ export function registryPuller(deps: {
   client: RegistryClient;
   content: ContentStore;
   images: ImageService;
-  /** Unpacks the named image; `onSnapshot` is called with each chainID before it is made. */
-  unpack: (name: string, signal: AbortSignal, onSnapshot?: (chainID: Digest) => Promise<void>) => Promise<void>;
+  /** Unpacks an image's layers in order; `onSnapshot` is called with each chainID before it is looked for or made. */
+  unpack: (image: UnpackImage, signal: AbortSignal, onSnapshot: (chainID: Digest) => Promise<void>) => Promise<void>;
   leases?: LeaseManager;
   onPulled?: (id: string, name: string) => void;
 }): (options: ImagePullOptions, progress: ProgressSink) => Promise<void> {
@@ -51,21 +58,31 @@ export function registryPuller(deps: {
       const leases = deps.leases;
       const store = lease && leases ? leasedContent(deps.content, leases, lease.id) : deps.content;
       const reference = parseReference(full);
+      // Layers are unpacked inside the pull (before the image record exists: the lease holds
+      // each snapshot); the layer before a chainID's turn is complete when the next one starts.
+      const unpack: UnpackHook = async (image, onLayer) => {
+        const layers = image.manifest.layers;
+        let i = 0;
+        await deps.unpack({ config: image.config, layers }, options.signal, async (chainID) => {
+          if (lease && leases) await leases.addResource(lease.id, { type: 'snapshot', id: chainID });
+          const prev = layers[i - 1];
+          if (prev) onLayer(prev, 'complete');
+          const layer = layers[i++];
+          if (layer) onLayer(layer, 'extracting');
+        });
+        const last = layers[i - 1];
+        if (last) onLayer(last, 'complete');
+      };
       // pullImage wraps its errors once as `pull "name": ...`; the summary lines are ours.
       const pulled = await pullImage(store, deps.client.repository(reference, auth ? { auth } : {}), reference, {
         onProgress: (m) => progress.write(m),
         signal: options.signal,
         summary: false,
+        unpack,
         ...(options.platform ? { platform: options.platform } : {}),
       });
       const info = await store.info(pulled.digest);
       deps.images.createImage(full, { mediaType: pulled.mediaType, digest: pulled.digest, size: info.size });
-      const onSnapshot = lease && leases ? (chainID: Digest) => leases.addResource(lease.id, { type: 'snapshot', id: chainID }) : undefined;
-      try {
-        await deps.unpack(full, options.signal, onSnapshot);
-      } catch (err) {
-        throw wrap(err, `pull ${JSON.stringify(display)}`);
-      }
       return { id: (await deps.images.getImage(full)).id, digest: pulled.digest };
     };
     const img = deps.leases ? await deps.leases.withLease((lease) => run(lease), { expiresInMs: 24 * 3600_000, labels: { 'berth.pull': full } }) : await run(undefined);

@@ -67,7 +67,8 @@ function openEngine(dataRoot: string) {
 
 /**
  * A content store that runs a GC the first time the pulled manifest is looked up after the
- * download: every blob is written, no image record exists yet (the window a lease covers).
+ * download and unpack: every blob and snapshot is made, no image record exists yet (the window
+ * a lease covers).
  */
 function gcOnManifestInfo(store: ContentStore, gc: GarbageCollector, manifest: Digest, out: { result?: GcResult }): ContentStore {
   return new Proxy(store, {
@@ -84,7 +85,7 @@ function gcOnManifestInfo(store: ContentStore, gc: GarbageCollector, manifest: D
   });
 }
 
-test('registryPuller under a lease: a GC between download and image record keeps every blob and snapshot', async (t) => {
+test('registryPuller under a lease: a GC between download/unpack and the image record keeps every blob and snapshot', async (t) => {
   if (process.getuid?.() !== 0) throw new Error('this test mounts overlayfs snapshots: run it as root');
   const dir = mkdtempSync(join(tmpdir(), 'berth-dist-lease-'));
   const registry = await startRegistry();
@@ -119,10 +120,8 @@ test('registryPuller under a lease: a GC between download and image record keeps
       content: gcOnManifestInfo(e.content, e.gc, img.manifest, out),
       images: e.images,
       ...(withLeases ? { leases: e.leases } : {}),
-      unpack: async (name, signal, onSnapshot) => {
-        const r = await e.images.getImage(name);
-        const manifest = { config: r.manifest.config as { digest: Digest; size: number }, layers: r.manifest.layers as { digest: Digest; size: number }[] };
-        await unpackImage(e.content, manifest, e.snapshotter, { signal, ...(onSnapshot ? { onSnapshot } : {}) });
+      unpack: async (image, signal, onSnapshot) => {
+        await unpackImage(e.content, image, e.snapshotter, { signal, onSnapshot });
       },
     });
     return {
@@ -135,6 +134,7 @@ test('registryPuller under a lease: a GC between download and image record keeps
   const bareGc: { result?: GcResult } = {};
   await assert.rejects(pullInto(bare, false, bareGc).run(), (err) => isNotFound(err));
   for (const b of img.blobs) assert.ok(bareGc.result?.removedContent.includes(b), `unleased GC should remove ${b}`);
+  assert.ok(bareGc.result?.removedSnapshots.includes(img.diffID), 'unleased GC should remove the unpacked snapshot');
 
   // Under a lease the GC removes nothing of the image; the pull completes and the image unpacks.
   const leasedGc: { result?: GcResult } = {};
@@ -142,6 +142,8 @@ test('registryPuller under a lease: a GC between download and image record keeps
   await p.run();
   assert.ok(leasedGc.result, 'the GC ran during the pull');
   assert.deepEqual(leasedGc.result.removedContent.filter((d) => img.blobs.includes(d as Digest)), []);
+  assert.deepEqual(leasedGc.result.removedSnapshots, []);
+  assert.deepEqual(p.statuses.filter((s) => s === 'Extracting' || s === 'Pull complete'), ['Extracting', 'Pull complete']);
   for (const b of img.blobs) assert.ok(await leased.content.exists(b), `blob ${b} kept`);
   assert.equal(p.statuses.at(-1), `Status: Downloaded newer image for ${ref}`);
   assert.equal(p.statuses.filter((s) => s.startsWith('Digest:')).length, 1);
