@@ -112,6 +112,19 @@ test('docker push, pull, run-pulls and login through berthd against berth-regist
   assert.equal(search.status, 0, search.all);
   assert.match(search.stdout, new RegExp(`${reg.replace(/\./g, '\\.')}/ship/busybox`));
 
+  const hub = docker(d, config, ['search', 'busybox']);
+  assert.notEqual(hub.status, 0);
+  assert.match(hub.stderr, /Docker Hub search is not supported/);
+  const noCreds = await d.request('/v1.43/auth', { method: 'POST', body: { serveraddress: reg } });
+  assert.equal(noCreds.status, 400);
+
+  // push --all-tags sends every tag of the repository.
+  assert.equal(docker(d, config, ['tag', ref, `${reg}/ship/busybox:extra`]).status, 0);
+  const all = docker(d, config, ['push', '--all-tags', `${reg}/ship/busybox`]);
+  assert.equal(all.status, 0, all.all);
+  assert.match(all.stdout, /\n1: digest: sha256:[0-9a-f]{64} size: \d+\n/);
+  assert.match(all.stdout, /\nextra: digest: sha256:[0-9a-f]{64} size: \d+\n/);
+
   // A daemon that never had the image: run pulls it first (create answers 404 No such image).
   const d2 = await startDaemon(t);
   const create = await d2.request('/v1.43/containers/create', { method: 'POST', body: { Image: ref, Cmd: ['true'] } });
