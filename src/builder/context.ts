@@ -32,8 +32,16 @@ export class BuildContext {
     return new BuildContext(real, DockerIgnore.parse(text));
   }
 
+  private listing: Promise<string[]> | undefined;
+
   /** Every path in the context that is not ignored (directories included), sorted. */
-  async list(): Promise<string[]> {
+  list(): Promise<string[]> {
+    // The context does not change during a build: walk it once.
+    this.listing ??= this.walkAll();
+    return this.listing;
+  }
+
+  private async walkAll(): Promise<string[]> {
     const out: string[] = [];
     const walk = async (rel: string): Promise<void> => {
       const entries = await readdir(join(this.root, rel), { withFileTypes: true });
