@@ -48,9 +48,10 @@ export function controlRequest(path: string, line: string, timeoutMs = 5000): Pr
 /**
  * Connects to a monitor's attach socket: output arrives as docker stdcopy frames (stream 1|2),
  * bytes written go to the process's stdin (or pty). Ending stdin sends "close-stdin" on the
- * control socket, so output keeps flowing.
+ * control socket, so output keeps flowing; with `inBandEof` (a monitor planned with stdin-once)
+ * it half-closes the attach socket instead, so the EOF can never overtake bytes still in flight.
  */
-export function connectAttach(attachPath: string, controlPath: string, withStdin: boolean): Promise<TaskStreams> {
+export function connectAttach(attachPath: string, controlPath: string, withStdin: boolean, options: { inBandEof?: boolean } = {}): Promise<TaskStreams> {
   return new Promise((resolve, reject) => {
     const sock = connect(attachPath);
     const stdout = new PassThrough();
@@ -82,6 +83,11 @@ export function connectAttach(attachPath: string, controlPath: string, withStdin
               sock.write(chunk, () => cb());
             },
             final(cb) {
+              if (options.inBandEof) {
+                if (!sock.destroyed) sock.end();
+                cb();
+                return;
+              }
               controlRequest(controlPath, 'close-stdin').then(
                 () => cb(),
                 () => cb(),
@@ -230,11 +236,32 @@ export class RuntimeTasks implements Tasks {
   ): Promise<{ pid: number; streams: TaskStreams | undefined; exit: Promise<number> }> {
     await mkdir(this.options.execLogDir, { recursive: true });
     const logPath = join(this.options.execLogDir, `${id}-${execId}.log`);
+    // With stdin, the process waits for start until its stdin is connected to the monitor's attach
+    // socket, and EOF travels on that socket behind the bytes (stdin-once): nothing is lost or
+    // reordered however early the client's input arrives or ends.
     const started = await this.runtime.exec(taskId(id), {
       process,
       execId: execTaskId(execId),
-      stdio: { mode: 'log', logPath, logMaxSize: 0, logMaxFiles: 1, openStdin: options.stdin },
+      stdio: { mode: 'log', logPath, logMaxSize: 0, logMaxFiles: 1, openStdin: options.stdin, ...(options.stdin ? { stdinOnce: true } : {}) },
+      ...(options.stdin ? { waitForStart: true } : {}),
     });
+    let attachConn: TaskStreams | undefined;
+    if (options.stdin) {
+      const p = this.runtime.paths(taskId(id), execTaskId(execId));
+      try {
+        attachConn = await connectAttach(p.attach, p.control, true, { inBandEof: true });
+        attachConn.stdout.resume();
+        attachConn.stderr?.resume();
+        await this.runtime.startExec(taskId(id), execTaskId(execId));
+      } catch (err) {
+        attachConn?.close();
+        await controlRequest(p.control, 'kill 9').catch(() => undefined);
+        await started.exit.catch(() => undefined);
+        await this.runtime.deleteExec(taskId(id), execTaskId(execId)).catch(() => undefined);
+        await rm(logPath, { force: true });
+        throw err;
+      }
+    }
     const exit = started.exit.then((e) => e.exitCode);
     // A finished exec's monitor files go at once (healthchecks run execs all the time).
     void exit.then(
@@ -261,15 +288,7 @@ export class RuntimeTasks implements Tasks {
         await rm(logPath, { force: true });
       }
     })();
-    let stdin: Writable | undefined;
-    let attachConn: TaskStreams | undefined;
-    if (options.stdin) {
-      const p = this.runtime.paths(taskId(id), execTaskId(execId));
-      attachConn = await connectAttach(p.attach, p.control, true).catch(() => undefined);
-      attachConn?.stdout.resume();
-      attachConn?.stderr?.resume();
-      stdin = attachConn?.stdin;
-    }
+    const stdin: Writable | undefined = attachConn?.stdin;
     return {
       pid: started.pid,
       exit,
