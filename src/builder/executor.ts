@@ -22,8 +22,11 @@ import { applyLayer, unpackImage, type BlobReader, type Snapshotter } from '../s
 import {
   MediaTypes,
   chainId,
+  formatPlatform,
   hostPlatform,
+  matchPlatform,
   normalizeReference,
+  parsePlatform,
   writeDiffLayer,
   writeImage,
   type Descriptor,
@@ -130,7 +133,15 @@ export class Builder {
     const df = parseStages(text);
     for (const w of df.warnings) emit({ stream: `[warning] ${w}\n` });
     const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
+    // The platform ARGs are predefined in the global scope; builds target the host's platform.
+    const host = hostPlatform();
     const metaArgs = new Map<string, string>();
+    for (const prefix of ['TARGET', 'BUILD']) {
+      metaArgs.set(`${prefix}PLATFORM`, formatPlatform(host));
+      metaArgs.set(`${prefix}OS`, host.os);
+      metaArgs.set(`${prefix}ARCH`, host.architecture);
+      metaArgs.set(`${prefix}VARIANT`, host.variant ?? '');
+    }
     for (const a of df.metaArgs) {
       for (const { name, defaultValue } of a.args) {
         const v = buildArgs.get(name) ?? (defaultValue === undefined ? undefined : expandString(defaultValue, metaArgs, { escape: df.directives.escape }));
@@ -223,6 +234,13 @@ export class Builder {
     run.step++;
     emit({ stream: `Step ${run.step}/${run.total} : ${stage.from.original}\n` });
     const fromName = expandString(stage.from.image, run.metaArgs, { escape });
+    if (stage.from.platform !== undefined) {
+      // Only the host's platform can run here (no emulation): say so instead of building wrong.
+      const want = parsePlatform(expandString(stage.from.platform, run.metaArgs, { escape }));
+      if (!matchPlatform(want, hostPlatform(), { allowCompat: true })) {
+        throw invalidArgument(`dockerfile line ${stage.from.line}: FROM --platform=${formatPlatform(want)}: this builder builds for the host platform ${formatPlatform(hostPlatform())} only`);
+      }
+    }
     let current: StageResult;
     const earlier = findStage(df, fromName);
     if (earlier && earlier.index < stage.index && results.has(earlier.index)) {

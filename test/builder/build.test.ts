@@ -131,6 +131,9 @@ test('Builder: --target, build args and parse errors', async (t) => {
   await assert.rejects(env.builder.build(ctx, { target: 'nope' }, () => {}), /failed to reach build target nope/);
   await assert.rejects(env.builder.build(ctx, { dockerfile: 'bad.Dockerfile' }, () => {}), /line 2: COPY requires at least two arguments/);
   await assert.rejects(env.builder.build(ctx, { dockerfile: 'missing' }, () => {}), /failed to read dockerfile/);
+  writeFileSync(join(ctxDir, 'plat.Dockerfile'), 'FROM --platform=$BUILDPLATFORM busybox AS b\nRUN echo $TARGETARCH\nFROM --platform=linux/s390x busybox\n');
+  await assert.rejects(env.builder.build(ctx, { dockerfile: 'plat.Dockerfile' }, () => {}), /line 3: FROM --platform=linux\/s390x: this builder builds for the host platform/);
+  await env.builder.build(ctx, { dockerfile: 'plat.Dockerfile', target: 'b', tags: ['plat:1'] }, () => {});
 });
 
 test('Builder: changing one file invalidates exactly the steps from its COPY on', async (t) => {
@@ -182,4 +185,44 @@ test('Builder: --cache-from reuses the layers of an image built from the same st
   assert.doesNotMatch(out.text(), /Running in/);
   assert.deepEqual((await env.images.resolve('src:2')).config.rootfs.diff_ids, (await env.images.resolve('src:1')).config.rootfs.diff_ids);
   assert.ok(first.id && second.id);
+});
+
+test('Builder: ADD extracts local archives and fetches URLs; COPY --chown and --chmod set owner and mode', async (t) => {
+  const env = await makeBuildEnv();
+  const { createServer } = await import('node:http');
+  const { execFileSync } = await import('node:child_process');
+  const server = createServer((req, res) => {
+    if (req.url === '/files/remote.txt') res.end('from the web\n');
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const ctxDir = context({
+    'payload/inner/x.txt': 'inside the archive\n',
+    'owned.txt': 'mine\n',
+    Dockerfile: [
+      'FROM busybox',
+      'ADD bundle.tar.gz /opt/',
+      `ADD http://127.0.0.1:${port}/files/remote.txt /web/`,
+      'COPY --chown=nobody:nogroup --chmod=640 owned.txt /owned.txt',
+      'RUN stat -c "%U:%G %a" /owned.txt > /owned.stat && stat -c "%a" /web/remote.txt > /web.stat',
+    ].join('\n'),
+  });
+  execFileSync('tar', ['-czf', join(ctxDir, 'bundle.tar.gz'), '-C', join(ctxDir, 'payload'), '.']);
+  t.after(async () => {
+    server.close();
+    rmSync(ctxDir, { recursive: true, force: true });
+    await env.dispose();
+  });
+  await env.builder.build(await BuildContext.open(ctxDir), { tags: ['add:1'] }, () => {});
+  assert.equal(await readFromImage(env, 'add:1', 'opt/inner/x.txt'), 'inside the archive\n');
+  assert.equal(await readFromImage(env, 'add:1', 'web/remote.txt'), 'from the web\n');
+  assert.equal(await readFromImage(env, 'add:1', 'owned.stat'), 'nobody:nogroup 640\n');
+  assert.equal(await readFromImage(env, 'add:1', 'web.stat'), '600\n');
+
+  // A checksum that does not match the download fails the step.
+  writeFileSync(join(ctxDir, 'Dockerfile'), `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/files/remote.txt /r\n`);
+  await assert.rejects(env.builder.build(await BuildContext.open(ctxDir), {}, () => {}), /checksum mismatch/);
+  writeFileSync(join(ctxDir, 'Dockerfile'), `FROM busybox\nADD http://127.0.0.1:${port}/missing /r\n`);
+  await assert.rejects(env.builder.build(await BuildContext.open(ctxDir), {}, () => {}), /ADD "http:\/\/127\.0\.0\.1:\d+\/missing": 404/);
 });
