@@ -8,24 +8,33 @@ import { StatusError, type CliContext, type CliIO } from './context.ts';
 import { berthVersion, berthGitCommit } from './version.ts';
 
 const globalFlags: FlagSpec[] = [
-  { name: 'host', short: 'H', kind: 'list', description: 'Daemon socket to connect to' },
-  { name: 'config', kind: 'string', description: 'Location of client config files' },
-  { name: 'context', short: 'c', kind: 'string', description: 'Name of the context to use (only "default")' },
-  { name: 'debug', short: 'D', kind: 'bool', description: 'Enable debug mode' },
-  { name: 'log-level', short: 'l', kind: 'string', default: 'info', description: 'Set the logging level' },
-  { name: 'tls', kind: 'bool', description: 'Use TLS; implied by --tlsverify' },
-  { name: 'tlsverify', kind: 'bool', description: 'Use TLS and verify the remote' },
-  { name: 'tlscacert', kind: 'string', description: 'Trust certs signed only by this CA' },
-  { name: 'tlscert', kind: 'string', description: 'Path to TLS certificate file' },
-  { name: 'tlskey', kind: 'string', description: 'Path to TLS key file' },
-  { name: 'version', short: 'v', kind: 'bool', description: 'Print version information and quit' },
+  { name: 'host', short: 'H', kind: 'list', description: 'Address of the Berth daemon (unix:///path or tcp://host:port)' },
+  { name: 'config', kind: 'string', description: 'Directory holding the client configuration' },
+  { name: 'context', short: 'c', kind: 'string', description: 'Context to talk to (Berth knows only "default")' },
+  { name: 'debug', short: 'D', kind: 'bool', description: 'Turn on debug output' },
+  { name: 'log-level', short: 'l', kind: 'string', default: 'info', description: 'How much to log (debug, info, warn, error or fatal)' },
+  { name: 'tls', kind: 'bool', description: 'Talk to the daemon over TLS (--tlsverify turns it on too)' },
+  { name: 'tlsverify', kind: 'bool', description: "Talk over TLS and check the daemon's certificate" },
+  { name: 'tlscacert', kind: 'string', description: 'CA certificate the daemon certificate must chain to' },
+  { name: 'tlscert', kind: 'string', description: 'Client certificate file for TLS' },
+  { name: 'tlskey', kind: 'string', description: 'Private key file for the client certificate' },
+  { name: 'version', short: 'v', kind: 'bool', description: 'Show the client version and exit' },
 ];
 
 const globalSpec: CommandSpec = {
   usage: '[OPTIONS] COMMAND',
-  description: 'A self-sufficient runtime for containers',
+  description: 'Run and manage Linux containers with the Berth engine',
   flags: globalFlags,
   interspersed: false,
+};
+
+/** One line about each command group, for `berth --help` and `berth GROUP`. */
+const groupSummaries: Record<string, string> = {
+  container: 'Create, run, watch and remove containers',
+  image: 'Build, fetch, share and tidy images',
+  network: 'Set up the networks containers talk over',
+  system: 'Daemon status, disk use, events and registry logins',
+  volume: 'Keep data that outlives containers',
 };
 
 /** Commands whose failures exit 125 (docker's run/create), not 1. */
@@ -147,31 +156,31 @@ async function tlsOptions(flags: import('./parse/flags.ts').ParsedFlags, env: Re
 
 function mainHelp(program: string): string {
   const common = ['run', 'exec', 'ps', 'build', 'pull', 'push', 'images', 'login', 'logout', 'version', 'info'];
-  const lines = [`\nUsage:  ${program} [OPTIONS] COMMAND\n`, 'A self-sufficient runtime for containers\n', 'Common Commands:'];
+  const lines = [`\nUsage:  ${program} [OPTIONS] COMMAND\n`, `${globalSpec.description}\n`, 'Everyday commands:'];
   for (const c of common) {
     const path = shortcuts[c];
     const summary = path ? commandTable[path]?.summary : undefined;
     if (summary) lines.push(`  ${c.padEnd(11)} ${summary}`);
   }
-  lines.push('', 'Management Commands:');
-  lines.push('  container   Manage containers', '  image       Manage images', '  network     Manage networks', '  system      Manage Berth', '  volume      Manage volumes');
-  lines.push('', 'Commands:');
+  lines.push('', 'Command groups:');
+  for (const [g, about] of Object.entries(groupSummaries)) lines.push(`  ${g.padEnd(11)} ${about}`);
+  lines.push('', 'Other commands:');
   for (const c of Object.keys(shortcuts).sort()) {
     if (common.includes(c)) continue;
     const summary = commandTable[shortcuts[c] as string]?.summary;
     if (summary) lines.push(`  ${c.padEnd(11)} ${summary}`);
   }
-  lines.push('', 'Global Options:');
+  lines.push('', 'Options for every command:');
   for (const f of globalFlags) lines.push(`  ${f.short ? `-${f.short}, ` : '    '}--${f.name.padEnd(12)} ${f.description}`);
-  lines.push('', `Run '${program} COMMAND --help' for more information on a command.\n`);
+  lines.push('', `Add --help to any command ('${program} COMMAND --help') to see its usage and options.\n`);
   return lines.join('\n');
 }
 
 function groupHelp(program: string, group: string): string {
-  const lines = [`\nUsage:  ${program} ${group} COMMAND\n`, `Manage ${group}s\n`, 'Commands:'];
+  const lines = [`\nUsage:  ${program} ${group} COMMAND\n`, `${groupSummaries[group] ?? group}\n`, 'Commands:'];
   for (const [k, v] of Object.entries(commandTable)) {
     if (k.startsWith(group + ' ')) lines.push(`  ${k.slice(group.length + 1).padEnd(10)} ${v.summary}`);
   }
-  lines.push('', `Run '${program} ${group} COMMAND --help' for more information on a command.\n`);
+  lines.push('', `Add --help to any of them ('${program} ${group} COMMAND --help') to see its usage and options.\n`);
   return lines.join('\n');
 }

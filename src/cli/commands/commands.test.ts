@@ -7,7 +7,7 @@ import { parseDetachKeys } from './streams.ts';
 import { splitCpArg } from './container/cp-tar.ts';
 import { fullReference } from './image/pull.ts';
 import { splitReference } from './image/pull-image.ts';
-import { resolveCommand } from './table.ts';
+import { commandTable, resolveCommand } from './table.ts';
 
 test('resolveCommand maps shortcuts, management commands and verb aliases', () => {
   assert.deepEqual(resolveCommand(['ps', '-a']), { path: 'container ls', rest: ['-a'], invokedAs: 'ps' });
@@ -64,4 +64,16 @@ test('splitCpArg, splitReference and fullReference', () => {
   assert.equal(fullReference('busybox'), 'docker.io/library/busybox:latest');
   assert.equal(fullReference('me/app:1'), 'docker.io/me/app:1');
   assert.equal(fullReference('localhost:5000/app:v1'), 'localhost:5000/app:v1');
+});
+
+test('commandTable summaries match each command spec and every help line is a single line', async () => {
+  for (const [path, entry] of Object.entries(commandTable)) {
+    const { spec } = (await entry.load()).command;
+    assert.equal(entry.summary, spec.description, `summary of "${path}"`);
+    assert.doesNotMatch(spec.description, /\n/, `description of "${path}"`);
+    for (const f of spec.flags) {
+      assert.ok(f.description.trim() !== '', `--${f.name} of "${path}" has a description`);
+      assert.doesNotMatch(f.description, /\n/, `--${f.name} of "${path}"`);
+    }
+  }
 });

@@ -56,10 +56,10 @@ export function formatOption(flags: ParsedFlags): string | undefined {
 export const formatFlag: FlagSpec = {
   name: 'format',
   kind: 'string',
-  description: "Format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go template",
+  description: "Output format: 'table', 'table TEMPLATE', 'json' or a Go template",
 };
 
-export const filterFlag: FlagSpec = { name: 'filter', short: 'f', kind: 'list', description: 'Provide filter values (e.g. "dangling=true")' };
+export const filterFlag: FlagSpec = { name: 'filter', short: 'f', kind: 'list', description: 'Only show objects matching this filter (key=value)' };
 
 /** Pretty JSON as docker's inspect prints it (4-space indent). */
 export function indentJson(value: unknown): string {

@@ -4,13 +4,13 @@ import { StreamPump } from '../streams.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER',
-    description: 'Attach local standard input, output, and error streams to a running container',
+    description: "Connect this terminal's stdin, stdout and stderr to a running container",
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
-      { name: 'no-stdin', kind: 'bool', description: 'Do not attach STDIN' },
-      { name: 'sig-proxy', kind: 'bool', default: true, description: 'Proxy all received signals to the process' },
+      { name: 'detach-keys', kind: 'string', description: 'Keys that detach the terminal from the container (e.g. ctrl-p,ctrl-q)' },
+      { name: 'no-stdin', kind: 'bool', description: 'Leave stdin unconnected' },
+      { name: 'sig-proxy', kind: 'bool', default: true, description: 'Pass signals this client receives on to the container' },
     ],
   },
   async run(ctx, args, flags) {

@@ -3,14 +3,14 @@ import type { Command } from '../../context.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
-    description: "Create a new image from a container's changes",
+    description: 'Save the changes made inside a container as a new image',
     minArgs: 1,
     maxArgs: 2,
     flags: [
-      { name: 'author', short: 'a', kind: 'string', description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
-      { name: 'change', short: 'c', kind: 'list', description: 'Apply Dockerfile instruction to the created image' },
-      { name: 'message', short: 'm', kind: 'string', description: 'Commit message' },
-      { name: 'pause', short: 'p', kind: 'bool', default: true, description: 'Pause container during commit' },
+      { name: 'author', short: 'a', kind: 'string', description: 'Author recorded in the image (e.g. "Ada Lovelace <ada@example.com>")' },
+      { name: 'change', short: 'c', kind: 'list', description: 'Dockerfile instruction to apply to the new image (e.g. "ENV A=1")' },
+      { name: 'message', short: 'm', kind: 'string', description: 'Message recorded in the image history' },
+      { name: 'pause', short: 'p', kind: 'bool', default: true, description: 'Freeze the container while its changes are saved' },
     ],
   },
   async run(ctx, args, flags) {

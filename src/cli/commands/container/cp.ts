@@ -9,13 +9,13 @@ import { extractTar, packPath, splitCpArg } from './cp-tar.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
-    description: 'Copy files/folders between a container and the local filesystem',
+    description: 'Copy files or directories into or out of a container',
     minArgs: 2,
     maxArgs: 2,
     flags: [
-      { name: 'archive', short: 'a', kind: 'bool', description: 'Archive mode (copy all uid/gid information)' },
-      { name: 'follow-link', short: 'L', kind: 'bool', description: 'Always follow symbol link in SRC_PATH' },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress progress output during copy' },
+      { name: 'archive', short: 'a', kind: 'bool', description: 'Keep file owners (uid/gid) as they are' },
+      { name: 'follow-link', short: 'L', kind: 'bool', description: 'Copy what a symlink in SRC_PATH points at, not the link' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print no progress while copying' },
     ],
   },
   async run(ctx, args, flags) {

@@ -5,7 +5,7 @@ import { createContainer, parseContainer } from './create-container.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
-    description: 'Create a new container',
+    description: 'Set up a container from an image without starting it',
     minArgs: 1,
     interspersed: false,
     flags: containerFlags,

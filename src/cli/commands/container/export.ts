@@ -5,10 +5,10 @@ import { StatusError, type Command } from '../../context.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER',
-    description: "Export a container's filesystem as a tar archive",
+    description: "Write a container's root filesystem out as a tar stream",
     minArgs: 1,
     maxArgs: 1,
-    flags: [{ name: 'output', short: 'o', kind: 'string', description: 'Write to a file, instead of STDOUT' }],
+    flags: [{ name: 'output', short: 'o', kind: 'string', description: 'File to write to instead of stdout' }],
   },
   async run(ctx, args, flags) {
     const output = flags.string('output');

@@ -4,9 +4,9 @@ import { forEachTarget } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-    description: 'Kill one or more running containers',
+    description: 'Send a signal (SIGKILL unless told otherwise) to running containers',
     minArgs: 1,
-    flags: [{ name: 'signal', short: 's', kind: 'string', description: 'Signal to send to the container' }],
+    flags: [{ name: 'signal', short: 's', kind: 'string', description: 'Signal to send' }],
   },
   async run(ctx, args, flags) {
     const signal = flags.string('signal');

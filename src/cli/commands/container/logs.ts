@@ -4,16 +4,16 @@ import type { Command } from '../../context.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER',
-    description: 'Fetch the logs of a container',
+    description: 'Print what a container wrote to stdout and stderr',
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: 'details', kind: 'bool', description: 'Show extra details provided to logs' },
-      { name: 'follow', short: 'f', kind: 'bool', description: 'Follow log output' },
-      { name: 'since', kind: 'string', description: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
-      { name: 'tail', short: 'n', kind: 'string', default: 'all', description: 'Number of lines to show from the end of the logs' },
-      { name: 'timestamps', short: 't', kind: 'bool', description: 'Show timestamps' },
-      { name: 'until', kind: 'string', description: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
+      { name: 'details', kind: 'bool', description: 'Add the attributes the log driver recorded' },
+      { name: 'follow', short: 'f', kind: 'bool', description: 'Keep printing new output as it arrives' },
+      { name: 'since', kind: 'string', description: 'Start from this time: a timestamp like "2024-05-01T10:00:00Z" or a span like "42m" ago' },
+      { name: 'tail', short: 'n', kind: 'string', default: 'all', description: 'How many lines to print from the end ("all" for everything)' },
+      { name: 'timestamps', short: 't', kind: 'bool', description: 'Prefix each line with its time' },
+      { name: 'until', kind: 'string', description: 'Stop at this time: a timestamp like "2024-05-01T10:00:00Z" or a span like "42m" ago' },
     ],
   },
   async run(ctx, args, flags) {

@@ -7,17 +7,17 @@ import { configuredFormat, filterFlag, formatFlag, formatOption } from '../share
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'List containers',
+    description: 'Show containers (running ones unless --all)',
     maxArgs: 0,
     flags: [
-      { name: 'all', short: 'a', kind: 'bool', description: 'Show all containers (default shows just running)' },
+      { name: 'all', short: 'a', kind: 'bool', description: 'Include containers that are not running' },
       filterFlag,
       formatFlag,
-      { name: 'last', short: 'n', kind: 'int', default: -1, description: 'Show n last created containers (includes all states)' },
-      { name: 'latest', short: 'l', kind: 'bool', description: 'Show the latest created container (includes all states)' },
-      { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display container IDs' },
-      { name: 'size', short: 's', kind: 'bool', description: 'Display total file sizes' },
+      { name: 'last', short: 'n', kind: 'int', default: -1, description: 'Show the n most recently created containers, whatever their state' },
+      { name: 'latest', short: 'l', kind: 'bool', description: 'Show the most recently created container, whatever its state' },
+      { name: 'no-trunc', kind: 'bool', description: 'Print IDs and values in full' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print only container IDs' },
+      { name: 'size', short: 's', kind: 'bool', description: 'Add a SIZE column' },
     ],
   },
   async run(ctx, _args, flags) {

@@ -2,7 +2,7 @@ import type { Command } from '../../context.ts';
 import { forEachTarget } from '../shared.ts';
 
 export const command: Command = {
-  spec: { usage: 'CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', minArgs: 1, flags: [] },
+  spec: { usage: 'CONTAINER [CONTAINER...]', description: 'Freeze every process of the given containers', minArgs: 1, flags: [] },
   async run(ctx, args) {
     return forEachTarget(ctx, args, (id) => ctx.engine().containers.pause(id));
   },

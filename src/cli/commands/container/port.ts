@@ -2,7 +2,7 @@ import type { Command } from '../../context.ts';
 import { StatusError } from '../../context.ts';
 
 export const command: Command = {
-  spec: { usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]', description: 'List port mappings or a specific mapping for the container', minArgs: 1, maxArgs: 2, flags: [] },
+  spec: { usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]', description: "Show which host addresses a container's ports are published on", minArgs: 1, maxArgs: 2, flags: [] },
   async run(ctx, args) {
     const [id, want] = args as [string, string?];
     const info = await ctx.engine().containers.inspect(id);

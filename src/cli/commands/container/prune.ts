@@ -6,11 +6,11 @@ import { confirm, filterFlag } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Remove all stopped containers',
+    description: 'Delete every container that is not running',
     maxArgs: 0,
     flags: [
-      { name: 'filter', kind: 'list', description: 'Provide filter values (e.g. "until=<timestamp>")' },
-      { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
+      { name: 'filter', kind: 'list', description: 'Only act on objects matching this filter (e.g. "until=<timestamp>")' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Go ahead without asking' },
     ],
   },
   async run(ctx, _args, flags) {

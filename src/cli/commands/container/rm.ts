@@ -4,12 +4,12 @@ import { forEachTarget } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-    description: 'Remove one or more containers',
+    description: 'Delete containers',
     minArgs: 1,
     flags: [
-      { name: 'force', short: 'f', kind: 'bool', description: 'Force the removal of a running container (uses SIGKILL)' },
-      { name: 'link', short: 'l', kind: 'bool', description: 'Remove the specified link' },
-      { name: 'volumes', short: 'v', kind: 'bool', description: 'Remove anonymous volumes associated with the container' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Kill and delete even a running container' },
+      { name: 'link', short: 'l', kind: 'bool', description: 'Remove a legacy link instead of a container' },
+      { name: 'volumes', short: 'v', kind: 'bool', description: "Also delete the container's anonymous volumes" },
     ],
   },
   async run(ctx, args, flags) {

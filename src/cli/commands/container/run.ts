@@ -18,12 +18,12 @@ export function startFailureStatus(message: string): number {
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
-    description: 'Create and run a new container from an image',
+    description: 'Start a fresh container from an image and run its command',
     minArgs: 1,
     interspersed: false,
     flags: [
-      { name: 'detach', short: 'd', kind: 'bool', description: 'Run container in background and print container ID' },
-      { name: 'sig-proxy', kind: 'bool', default: true, description: 'Proxy received signals to the process' },
+      { name: 'detach', short: 'd', kind: 'bool', description: 'Leave the container running in the background and print its ID' },
+      { name: 'sig-proxy', kind: 'bool', default: true, description: 'Pass signals this client receives on to the container' },
       ...containerFlags,
     ],
   },

@@ -8,12 +8,12 @@ import { isDaemonError } from '../../../client/index.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-    description: 'Start one or more stopped containers',
+    description: 'Boot containers that are created or stopped',
     minArgs: 1,
     flags: [
-      { name: 'attach', short: 'a', kind: 'bool', description: 'Attach STDOUT/STDERR and forward signals' },
-      { name: 'interactive', short: 'i', kind: 'bool', description: "Attach container's STDIN" },
-      { name: 'detach-keys', kind: 'string', description: 'Override the key sequence for detaching a container' },
+      { name: 'attach', short: 'a', kind: 'bool', description: 'Stream the output here and pass signals on' },
+      { name: 'interactive', short: 'i', kind: 'bool', description: 'Connect this stdin to the container' },
+      { name: 'detach-keys', kind: 'string', description: 'Keys that detach the terminal from the container (e.g. ctrl-p,ctrl-q)' },
     ],
   },
   async run(ctx, args, flags) {

@@ -7,12 +7,12 @@ import { configuredFormat, formatFlag, formatOption } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] [CONTAINER...]',
-    description: 'Display a live stream of container(s) resource usage statistics',
+    description: 'Watch CPU, memory, network and disk use of containers',
     flags: [
-      { name: 'all', short: 'a', kind: 'bool', description: 'Show all containers (default shows just running)' },
+      { name: 'all', short: 'a', kind: 'bool', description: 'Include containers that are not running' },
       formatFlag,
-      { name: 'no-stream', kind: 'bool', description: 'Disable streaming stats and only pull the first result' },
-      { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
+      { name: 'no-stream', kind: 'bool', description: 'Print one snapshot and exit' },
+      { name: 'no-trunc', kind: 'bool', description: 'Print IDs and values in full' },
     ],
   },
   async run(ctx, args, flags) {

@@ -4,11 +4,11 @@ import { forEachTarget } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-    description: 'Stop one or more running containers',
+    description: 'Ask running containers to exit, killing them after a grace period',
     minArgs: 1,
     flags: [
-      { name: 'signal', short: 's', kind: 'string', description: 'Signal to send to the container' },
-      { name: 'time', short: 't', kind: 'int', aliases: ['timeout'], description: 'Seconds to wait before killing the container' },
+      { name: 'signal', short: 's', kind: 'string', description: 'Signal to send' },
+      { name: 'time', short: 't', kind: 'int', aliases: ['timeout'], description: 'Seconds to wait for a clean exit before killing' },
     ],
   },
   async run(ctx, args, flags) {

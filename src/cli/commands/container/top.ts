@@ -2,7 +2,7 @@ import type { Command } from '../../context.ts';
 import { alignColumns } from '../../format/tab-writer.ts';
 
 export const command: Command = {
-  spec: { usage: 'CONTAINER [ps OPTIONS]', description: 'Display the running processes of a container', minArgs: 1, interspersed: false, flags: [] },
+  spec: { usage: 'CONTAINER [ps OPTIONS]', description: 'List the processes running inside a container', minArgs: 1, interspersed: false, flags: [] },
   async run(ctx, args) {
     const [id, ...ps] = args as [string, ...string[]];
     const r = await ctx.engine().containers.top(id, ps.length ? ps.join(' ') : undefined);

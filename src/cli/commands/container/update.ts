@@ -8,18 +8,18 @@ import { forEachTarget } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] CONTAINER [CONTAINER...]',
-    description: 'Update configuration of one or more containers',
+    description: 'Change resource limits or restart policy of containers',
     minArgs: 1,
     flags: [
-      { name: 'cpus', kind: 'string', valueName: 'decimal', description: 'Number of CPUs' },
-      { name: 'cpu-shares', short: 'c', kind: 'int', description: 'CPU shares (relative weight)' },
-      { name: 'cpuset-cpus', kind: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)' },
-      { name: 'cpuset-mems', kind: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)' },
-      { name: 'memory', short: 'm', kind: 'string', valueName: 'bytes', description: 'Memory limit' },
-      { name: 'memory-reservation', kind: 'string', valueName: 'bytes', description: 'Memory soft limit' },
-      { name: 'memory-swap', kind: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: -1 to enable unlimited swap" },
-      { name: 'pids-limit', kind: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
-      { name: 'restart', kind: 'string', description: 'Restart policy to apply when a container exits' },
+      { name: 'cpus', kind: 'string', valueName: 'decimal', description: 'How many CPUs worth of time the container may use (e.g. 1.5)' },
+      { name: 'cpu-shares', short: 'c', kind: 'int', description: 'CPU weight relative to other containers' },
+      { name: 'cpuset-cpus', kind: 'string', description: 'CPUs the container may run on (e.g. 0-3 or 0,1)' },
+      { name: 'cpuset-mems', kind: 'string', description: 'Memory nodes the container may use (e.g. 0-3 or 0,1)' },
+      { name: 'memory', short: 'm', kind: 'string', valueName: 'bytes', description: 'Most memory the container may use' },
+      { name: 'memory-reservation', kind: 'string', valueName: 'bytes', description: 'Memory the container is reclaimed down to under pressure' },
+      { name: 'memory-swap', kind: 'string', valueName: 'bytes', description: 'Memory plus swap the container may use (-1: no swap limit)' },
+      { name: 'pids-limit', kind: 'int', description: 'Most processes the container may have (-1: no limit)' },
+      { name: 'restart', kind: 'string', description: 'When to restart the container after it exits (no, always, unless-stopped, on-failure[:N])' },
     ],
   },
   async run(ctx, args, flags) {

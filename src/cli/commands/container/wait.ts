@@ -2,7 +2,7 @@ import type { Command } from '../../context.ts';
 import { errorLine } from '../shared.ts';
 
 export const command: Command = {
-  spec: { usage: 'CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', minArgs: 1, flags: [] },
+  spec: { usage: 'CONTAINER [CONTAINER...]', description: 'Wait for containers to exit and print each exit code', minArgs: 1, flags: [] },
   async run(ctx, args) {
     let failed = false;
     for (const id of args) {

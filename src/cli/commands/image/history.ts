@@ -9,14 +9,14 @@ const headers = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] IMAGE',
-    description: 'Show the history of an image',
+    description: 'List the layers of an image and the steps that made them',
     minArgs: 1,
     maxArgs: 1,
     flags: [
       formatFlag,
-      { name: 'human', short: 'H', kind: 'bool', default: true, description: 'Print sizes and dates in human readable format' },
-      { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+      { name: 'human', short: 'H', kind: 'bool', default: true, description: 'Show sizes and times in a readable form' },
+      { name: 'no-trunc', kind: 'bool', description: 'Print IDs and values in full' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print only image IDs' },
     ],
   },
   async run(ctx, args, flags) {

@@ -6,13 +6,13 @@ import type { Command } from '../../context.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]',
-    description: 'Import the contents from a tarball to create a filesystem image',
+    description: 'Turn a root filesystem tarball into a single-layer image',
     minArgs: 1,
     maxArgs: 2,
     flags: [
-      { name: 'change', short: 'c', kind: 'list', description: 'Apply Dockerfile instruction to the created image' },
-      { name: 'message', short: 'm', kind: 'string', description: 'Set commit message for imported image' },
-      { name: 'platform', kind: 'string', description: 'Set platform if server is multi-platform capable' },
+      { name: 'change', short: 'c', kind: 'list', description: 'Dockerfile instruction to apply to the new image (e.g. "ENV A=1")' },
+      { name: 'message', short: 'm', kind: 'string', description: 'Message recorded in the history of the new image' },
+      { name: 'platform', kind: 'string', description: 'Platform to use, as os[/arch[/variant]]' },
     ],
   },
   async run(ctx, args, flags) {

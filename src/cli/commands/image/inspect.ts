@@ -4,9 +4,9 @@ import { inspectObjects } from '../inspect-objects.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] IMAGE [IMAGE...]',
-    description: 'Display detailed information on one or more images',
+    description: 'Print the full JSON record of images',
     minArgs: 1,
-    flags: [{ name: 'format', short: 'f', kind: 'string', description: "Format output using a custom template: 'json' or a Go template" }],
+    flags: [{ name: 'format', short: 'f', kind: 'string', description: "Output format: 'json' or a Go template" }],
   },
   run: (ctx, args, flags) => inspectObjects(ctx, args, { types: ['image'], format: flags.string('format') }),
 };

@@ -6,11 +6,11 @@ import { ProgressRenderer } from '../../format/json-progress.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Load an image from a tar archive or STDIN',
+    description: 'Read images from a tar archive (a file or stdin) into the store',
     maxArgs: 0,
     flags: [
-      { name: 'input', short: 'i', kind: 'string', description: 'Read from tar archive file, instead of STDIN' },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress the load output' },
+      { name: 'input', short: 'i', kind: 'string', description: 'Tar archive to read instead of stdin' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print nothing while loading' },
     ],
   },
   async run(ctx, _args, flags) {

@@ -7,15 +7,15 @@ import { configuredFormat, filterFlag, formatFlag, formatOption } from '../share
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] [REPOSITORY[:TAG]]',
-    description: 'List images',
+    description: 'Show the images in the local store',
     maxArgs: 1,
     flags: [
-      { name: 'all', short: 'a', kind: 'bool', description: 'Show all images (default hides intermediate images)' },
-      { name: 'digests', kind: 'bool', description: 'Show digests' },
+      { name: 'all', short: 'a', kind: 'bool', description: 'Include intermediate images too' },
+      { name: 'digests', kind: 'bool', description: 'Add a DIGEST column' },
       filterFlag,
       formatFlag,
-      { name: 'no-trunc', kind: 'bool', description: "Don't truncate output" },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only show image IDs' },
+      { name: 'no-trunc', kind: 'bool', description: 'Print IDs and values in full' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print only image IDs' },
     ],
   },
   async run(ctx, args, flags) {

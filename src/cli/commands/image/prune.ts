@@ -6,12 +6,12 @@ import { confirm } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Remove unused images',
+    description: 'Delete images nothing uses (only untagged ones unless --all)',
     maxArgs: 0,
     flags: [
-      { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused images, not just dangling ones' },
-      { name: 'filter', kind: 'list', description: 'Provide filter values (e.g. "until=<timestamp>")' },
-      { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
+      { name: 'all', short: 'a', kind: 'bool', description: 'Also delete tagged images no container uses' },
+      { name: 'filter', kind: 'list', description: 'Only act on objects matching this filter (e.g. "until=<timestamp>")' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Go ahead without asking' },
     ],
   },
   async run(ctx, _args, flags) {

@@ -19,14 +19,14 @@ export function fullReference(ref: string): string {
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
-    description: 'Download an image from a registry',
+    description: 'Fetch an image from a registry into the local store',
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: 'all-tags', short: 'a', kind: 'bool', description: 'Download all tagged images in the repository' },
-      { name: 'platform', kind: 'string', description: 'Set platform if server is multi-platform capable' },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress verbose output' },
-      { name: 'disable-content-trust', kind: 'bool', default: true, description: 'Skip image verification', hidden: true },
+      { name: 'all-tags', short: 'a', kind: 'bool', description: 'Fetch every tag of the repository' },
+      { name: 'platform', kind: 'string', description: 'Platform to use, as os[/arch[/variant]]' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print no progress' },
+      { name: 'disable-content-trust', kind: 'bool', default: true, description: 'Do not verify image signatures', hidden: true },
     ],
   },
   async run(ctx, args, flags) {

@@ -6,13 +6,13 @@ import { registryAuthFor, splitReference } from './pull-image.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] NAME[:TAG]',
-    description: 'Upload an image to a registry',
+    description: 'Send a local image to a registry',
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: 'all-tags', short: 'a', kind: 'bool', description: 'Push all tags of an image to the repository' },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Suppress verbose output' },
-      { name: 'disable-content-trust', kind: 'bool', default: true, description: 'Skip image signing', hidden: true },
+      { name: 'all-tags', short: 'a', kind: 'bool', description: 'Send every tag of the repository' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print no progress' },
+      { name: 'disable-content-trust', kind: 'bool', default: true, description: 'Do not sign the image', hidden: true },
     ],
   },
   async run(ctx, args, flags) {

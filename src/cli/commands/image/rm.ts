@@ -4,11 +4,11 @@ import { errorLine } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] IMAGE [IMAGE...]',
-    description: 'Remove one or more images',
+    description: 'Untag and delete images',
     minArgs: 1,
     flags: [
-      { name: 'force', short: 'f', kind: 'bool', description: 'Force removal of the image' },
-      { name: 'no-prune', kind: 'bool', description: 'Do not delete untagged parents' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Delete even if the image is in use or has several tags' },
+      { name: 'no-prune', kind: 'bool', description: 'Keep parent images left without a tag' },
     ],
   },
   async run(ctx, args, flags) {

@@ -5,9 +5,9 @@ import { StatusError, type Command } from '../../context.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] IMAGE [IMAGE...]',
-    description: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+    description: 'Write images to a tar archive (on stdout unless -o is given)',
     minArgs: 1,
-    flags: [{ name: 'output', short: 'o', kind: 'string', description: 'Write to a file, instead of STDOUT' }],
+    flags: [{ name: 'output', short: 'o', kind: 'string', description: 'File to write to instead of stdout' }],
   },
   async run(ctx, args, flags) {
     const output = flags.string('output');

@@ -2,7 +2,7 @@ import type { Command } from '../../context.ts';
 import { UsageError } from '../../parse/flags.ts';
 
 export const command: Command = {
-  spec: { usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', minArgs: 2, maxArgs: 2, flags: [] },
+  spec: { usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', description: 'Give an image an extra name: TARGET_IMAGE will point at SOURCE_IMAGE', minArgs: 2, maxArgs: 2, flags: [] },
   async run(ctx, args) {
     const [source, target] = args as [string, string];
     if (target.includes('@')) throw new UsageError('refusing to create a tag with a digest reference');

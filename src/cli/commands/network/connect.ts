@@ -3,14 +3,14 @@ import type { Command } from '../../context.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] NETWORK CONTAINER',
-    description: 'Connect a container to a network',
+    description: 'Join a container to a network',
     minArgs: 2,
     maxArgs: 2,
     flags: [
-      { name: 'alias', kind: 'list', description: 'Add network-scoped alias for the container' },
-      { name: 'ip', kind: 'string', description: 'IPv4 address (e.g., "172.30.100.104")' },
-      { name: 'ip6', kind: 'string', description: 'IPv6 address (e.g., "2001:db8::33")' },
-      { name: 'link', kind: 'list', description: 'Add link to another container' },
+      { name: 'alias', kind: 'list', description: 'Extra name the container answers to on this network' },
+      { name: 'ip', kind: 'string', description: 'Fixed IPv4 address on the network (e.g. "172.30.100.104")' },
+      { name: 'ip6', kind: 'string', description: 'Fixed IPv6 address on the network (e.g. "2001:db8::33")' },
+      { name: 'link', kind: 'list', description: 'Legacy link to another container (name[:alias])' },
     ],
   },
   async run(ctx, args, flags) {

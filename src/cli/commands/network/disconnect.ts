@@ -3,10 +3,10 @@ import type { Command } from '../../context.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] NETWORK CONTAINER',
-    description: 'Disconnect a container from a network',
+    description: 'Take a container off a network',
     minArgs: 2,
     maxArgs: 2,
-    flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Force the container to disconnect from a network' }],
+    flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Disconnect forcibly' }],
   },
   async run(ctx, args, flags) {
     const [network, container] = args as [string, string];

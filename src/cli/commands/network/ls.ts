@@ -9,13 +9,13 @@ const headers = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOP
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'List networks',
+    description: 'Show the networks Berth manages',
     maxArgs: 0,
     flags: [
       filterFlag,
       formatFlag,
-      { name: 'no-trunc', kind: 'bool', description: 'Do not truncate the output' },
-      { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display network IDs' },
+      { name: 'no-trunc', kind: 'bool', description: 'Print IDs and values in full' },
+      { name: 'quiet', short: 'q', kind: 'bool', description: 'Print only network IDs' },
     ],
   },
   async run(ctx, _args, flags) {

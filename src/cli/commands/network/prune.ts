@@ -5,11 +5,11 @@ import { confirm } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Remove all unused networks',
+    description: 'Delete every network no container is attached to',
     maxArgs: 0,
     flags: [
-      { name: 'filter', kind: 'list', description: 'Provide filter values (e.g. "until=<timestamp>")' },
-      { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
+      { name: 'filter', kind: 'list', description: 'Only act on objects matching this filter (e.g. "until=<timestamp>")' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Go ahead without asking' },
     ],
   },
   async run(ctx, _args, flags) {

@@ -24,9 +24,9 @@ function reclaim(size: number, reclaimable: number, percent: boolean): string {
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Show disk usage',
+    description: 'Report how much disk Berth uses for images, containers and volumes',
     maxArgs: 0,
-    flags: [formatFlag, { name: 'verbose', short: 'v', kind: 'bool', description: 'Show detailed information on space usage' }],
+    flags: [formatFlag, { name: 'verbose', short: 'v', kind: 'bool', description: 'List every image, container and volume with its size' }],
   },
   async run(ctx, _args, flags) {
     const df = await ctx.engine().system.df();

@@ -21,13 +21,13 @@ export function eventLine(e: EventMessage): string {
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Get real time events from the server',
+    description: 'Stream what happens in the daemon as it happens',
     maxArgs: 0,
     flags: [
       filterFlag,
       formatFlag,
-      { name: 'since', kind: 'string', description: 'Show all events created since timestamp' },
-      { name: 'until', kind: 'string', description: 'Stream events until this timestamp' },
+      { name: 'since', kind: 'string', description: 'Replay events from this time on' },
+      { name: 'until', kind: 'string', description: 'Stop streaming at this time' },
     ],
   },
   async run(ctx, _args, flags) {

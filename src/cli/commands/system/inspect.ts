@@ -5,12 +5,12 @@ import { inspectObjects, type ObjectType } from '../inspect-objects.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] NAME|ID [NAME|ID...]',
-    description: 'Return low-level information on Docker objects',
+    description: 'Print the full JSON record of any Berth object',
     minArgs: 1,
     flags: [
-      { name: 'format', short: 'f', kind: 'string', description: "Format output using a custom template: 'json' or a Go template" },
-      { name: 'size', short: 's', kind: 'bool', description: 'Display total file sizes if the type is container' },
-      { name: 'type', kind: 'string', description: 'Return JSON for specified type' },
+      { name: 'format', short: 'f', kind: 'string', description: "Output format: 'json' or a Go template" },
+      { name: 'size', short: 's', kind: 'bool', description: 'Add file sizes when the object is a container' },
+      { name: 'type', kind: 'string', description: 'Only look for objects of this type (container, image, volume, network)' },
     ],
   },
   async run(ctx, args, flags) {

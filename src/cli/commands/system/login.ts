@@ -47,12 +47,12 @@ async function readAllStdin(ctx: CliContext): Promise<string> {
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] [SERVER]',
-    description: 'Log in to a registry.\nIf no server is specified, the default is defined by the daemon.',
+    description: 'Store credentials for a registry (default registry if none is named)',
     maxArgs: 1,
     flags: [
-      { name: 'password', short: 'p', kind: 'string', description: 'Password' },
-      { name: 'password-stdin', kind: 'bool', description: 'Take the password from stdin' },
-      { name: 'username', short: 'u', kind: 'string', description: 'Username' },
+      { name: 'password', short: 'p', kind: 'string', description: 'Registry password' },
+      { name: 'password-stdin', kind: 'bool', description: 'Read the password from stdin' },
+      { name: 'username', short: 'u', kind: 'string', description: 'Registry user name' },
     ],
   },
   async run(ctx, args, flags) {

@@ -4,7 +4,7 @@ import { authKey, eraseAuth } from '../../config/docker-config.ts';
 export const command: Command = {
   spec: {
     usage: '[SERVER]',
-    description: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.',
+    description: 'Forget the stored credentials for a registry (default registry if none is named)',
     maxArgs: 1,
     flags: [],
   },

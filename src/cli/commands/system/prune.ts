@@ -6,13 +6,13 @@ import { confirm } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Remove unused data',
+    description: 'Clean up stopped containers and unused images (and volumes with --volumes)',
     maxArgs: 0,
     flags: [
-      { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused images not just dangling ones' },
-      { name: 'filter', kind: 'list', description: 'Provide filter values (e.g. "label=<key>=<value>")' },
-      { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
-      { name: 'volumes', kind: 'bool', description: 'Prune anonymous volumes' },
+      { name: 'all', short: 'a', kind: 'bool', description: 'Also delete tagged images no container uses' },
+      { name: 'filter', kind: 'list', description: 'Only act on objects matching this filter (e.g. "label=<key>=<value>")' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Go ahead without asking' },
+      { name: 'volumes', kind: 'bool', description: 'Also delete unused anonymous volumes' },
     ],
   },
   async run(ctx, _args, flags) {

@@ -8,9 +8,9 @@ import { errorLine } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Show the Berth version information',
+    description: 'Print the versions of the Berth client and daemon',
     maxArgs: 0,
-    flags: [{ name: 'format', short: 'f', kind: 'string', description: 'Format output using a custom template' }],
+    flags: [{ name: 'format', short: 'f', kind: 'string', description: "Output format: a Go template or 'json'" }],
   },
   async run(ctx, _args, flags) {
     const engine = ctx.engine();

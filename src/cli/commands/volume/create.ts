@@ -13,13 +13,13 @@ function toMap(values: readonly string[]): Record<string, string> {
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] [VOLUME]',
-    description: 'Create a volume',
+    description: 'Make a new named volume',
     maxArgs: 1,
     flags: [
-      { name: 'driver', short: 'd', kind: 'string', default: 'local', description: 'Specify volume driver name' },
-      { name: 'label', kind: 'list', description: 'Set metadata for a volume' },
-      { name: 'name', kind: 'string', description: 'Specify volume name', hidden: true },
-      { name: 'opt', short: 'o', kind: 'list', valueName: 'map', description: 'Set driver specific options' },
+      { name: 'driver', short: 'd', kind: 'string', default: 'local', description: 'Volume driver to use' },
+      { name: 'label', kind: 'list', description: 'Label to attach to the volume (key=value)' },
+      { name: 'name', kind: 'string', description: 'Name for the volume', hidden: true },
+      { name: 'opt', short: 'o', kind: 'list', valueName: 'map', description: 'Setting passed to the driver (key=value)' },
     ],
   },
   async run(ctx, args, flags) {

@@ -4,9 +4,9 @@ import { inspectObjects } from '../inspect-objects.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] VOLUME [VOLUME...]',
-    description: 'Display detailed information on one or more volumes',
+    description: 'Print the full JSON record of volumes',
     minArgs: 1,
-    flags: [{ name: 'format', short: 'f', kind: 'string', description: "Format output using a custom template: 'json' or a Go template" }],
+    flags: [{ name: 'format', short: 'f', kind: 'string', description: "Output format: 'json' or a Go template" }],
   },
   run: (ctx, args, flags) => inspectObjects(ctx, args, { types: ['volume'], format: flags.string('format') }),
 };

@@ -8,9 +8,9 @@ const headers = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpo
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'List volumes',
+    description: 'Show the volumes Berth manages',
     maxArgs: 0,
-    flags: [filterFlag, formatFlag, { name: 'quiet', short: 'q', kind: 'bool', description: 'Only display volume names' }],
+    flags: [filterFlag, formatFlag, { name: 'quiet', short: 'q', kind: 'bool', description: 'Print only volume names' }],
   },
   async run(ctx, _args, flags) {
     const filters = toFilters(flags.list('filter'));

@@ -6,12 +6,12 @@ import { confirm } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS]',
-    description: 'Remove unused local volumes',
+    description: 'Delete volumes no container uses (only anonymous ones unless --all)',
     maxArgs: 0,
     flags: [
-      { name: 'all', short: 'a', kind: 'bool', description: 'Remove all unused volumes, not just anonymous ones' },
-      { name: 'filter', kind: 'list', description: 'Provide filter values (e.g. "label=<label>")' },
-      { name: 'force', short: 'f', kind: 'bool', description: 'Do not prompt for confirmation' },
+      { name: 'all', short: 'a', kind: 'bool', description: 'Also delete named volumes no container uses' },
+      { name: 'filter', kind: 'list', description: 'Only act on volumes matching this filter (e.g. "label=<label>")' },
+      { name: 'force', short: 'f', kind: 'bool', description: 'Go ahead without asking' },
     ],
   },
   async run(ctx, _args, flags) {

@@ -4,9 +4,9 @@ import { forEachTarget } from '../shared.ts';
 export const command: Command = {
   spec: {
     usage: '[OPTIONS] VOLUME [VOLUME...]',
-    description: 'Remove one or more volumes',
+    description: 'Delete volumes',
     minArgs: 1,
-    flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Force the removal of one or more volumes' }],
+    flags: [{ name: 'force', short: 'f', kind: 'bool', description: 'Succeed even when a volume is missing' }],
   },
   async run(ctx, args, flags) {
     return forEachTarget(ctx, args, (name) => ctx.engine().volumes.remove(name, { force: flags.bool('force') }));
