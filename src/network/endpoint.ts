@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isNotFound, wrap } from '../lib/index.ts';
-import {
-  addAddress, addDefaultRoute, createVethPair, deleteLink, moveLinkToNetns, renameLink, setLinkAddress, setLinkMaster,
-  setLinkUp,
-} from '../sys/index.ts';
+import { deleteLink, runCommand } from '../sys/index.ts';
 import { macForIp } from './cidr.ts';
 
 export interface AttachOptions {
@@ -41,19 +38,31 @@ export async function attachEndpoint(options: AttachOptions): Promise<Endpoint> 
   const peer = `tmp${randomBytes(5).toString('hex')}`.slice(0, 15);
   const ifName = options.ifName ?? 'eth0';
   const mac = options.mac ?? macForIp(options.address);
-  const ns = { netns: options.netnsPath };
-  const mtu = options.mtu ? { mtu: options.mtu } : {};
+  const mtu = options.mtu ? ` mtu ${options.mtu}` : '';
+  for (const word of [options.netnsPath, options.bridge, ifName, mac, options.address]) {
+    if (/\s/.test(word)) throw wrap(new Error('names and paths must not contain white space'), `attach ${JSON.stringify(word)}`);
+  }
   try {
-    await createVethPair(hostVeth, peer, mtu);
-    await setLinkMaster(hostVeth, options.bridge);
-    await setLinkUp(hostVeth);
-    await moveLinkToNetns(peer, options.netnsPath);
-    await renameLink(peer, ifName, ns);
-    await setLinkAddress(ifName, mac, ns);
-    await addAddress(ifName, `${options.address}/${options.prefixLength}`, ns);
-    await setLinkUp(ifName, ns);
-    await setLinkUp('lo', ns);
-    if (options.gateway) await addDefaultRoute(options.gateway, { ...ns, dev: ifName });
+    // two `ip -batch` runs (host side, then inside the namespace) instead of one process per step
+    const host = [
+      `link add name ${hostVeth}${mtu} type veth peer name ${peer}${mtu}`,
+      `link set dev ${hostVeth} master ${options.bridge}`,
+      `link set dev ${hostVeth} up`,
+      `link set dev ${peer} netns ${options.netnsPath}`,
+    ];
+    await runCommand('ip', ['-batch', '-'], { action: `create veth ${JSON.stringify(hostVeth)}`, input: `${host.join('\n')}\n` });
+    const inside = [
+      `link set dev ${peer} name ${ifName}`,
+      `link set dev ${ifName} address ${mac}`,
+      `addr add ${options.address}/${options.prefixLength} dev ${ifName}`,
+      `link set dev ${ifName} up`,
+      'link set dev lo up',
+      ...(options.gateway ? [`route add default via ${options.gateway} dev ${ifName}`] : []),
+    ];
+    await runCommand('nsenter', [`--net=${options.netnsPath}`, '--', 'ip', '-batch', '-'], {
+      action: `configure ${JSON.stringify(ifName)} in ${JSON.stringify(options.netnsPath)}`,
+      input: `${inside.join('\n')}\n`,
+    });
   } catch (err) {
     await detachEndpoint(hostVeth).catch(() => undefined);
     throw wrap(err, `attach ${JSON.stringify(options.netnsPath)} to bridge ${JSON.stringify(options.bridge)}`);
