@@ -47,7 +47,8 @@ export class BuildCache {
 
   /** Layer digests the cache refers to: roots for the image GC while the cache keeps them. */
   layerDigests(): Digest[] {
-    return (this.db.prepare('SELECT layer FROM build_cache').all() as { layer: string }[]).map((r) => (JSON.parse(r.layer) as Descriptor).digest as Digest);
+    const rows = this.db.prepare("SELECT layer FROM build_cache WHERE key NOT LIKE 'image:%'").all() as { layer: string }[];
+    return rows.map((r) => (JSON.parse(r.layer) as Descriptor).digest as Digest);
   }
 
   /** Drops entries whose layer no longer exists (or all of them); returns how many. */

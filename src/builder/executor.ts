@@ -187,7 +187,7 @@ export class Builder {
     const stripped = { ...image.config, created: undefined, history: image.config.history?.map((h) => ({ ...h, created: undefined })) };
     const key = `image:${sha256(JSON.stringify({ config: stripped, layers: image.layers, docker: image.docker }))}`;
     const previous = this.o.cache.get(key);
-    if (previous && (await this.o.content.exists(previous.layer.digest as Digest))) {
+    if (previous && (await this.o.content.exists(previous.layer.digest as Digest)) && (await this.o.content.exists(previous.diffID))) {
       return { target: previous.layer, config: previous.diffID };
     }
     image.config.created = new Date().toISOString();

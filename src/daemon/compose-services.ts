@@ -67,6 +67,8 @@ export async function composeServices(options: ComposeOptions): Promise<Services
       roots: () => ({ snapshots: (containers?.list() ?? []).map((c) => c.snapshotKey) }),
       cleanup: () => cleanupUnpacks(snapshotter),
     },
+    // Layers the build cache refers to stay until the cache is pruned (`builder prune`).
+    roots: () => ({ content: buildCache.layerDigests() }),
     logger: log.with({ component: 'gc' }),
   });
   const imageService = new ImageService({
@@ -102,8 +104,8 @@ export async function composeServices(options: ComposeOptions): Promise<Services
       content,
       images: imageService,
       leases,
-      unpack: async (image, signal, onSnapshot) => {
-        await unpackImage(content, image, snapshotter, { logger: log.with({ component: 'images' }), signal, onSnapshot });
+      unpack: async (image, { blobs, signal, onSnapshot }) => {
+        await unpackImage(blobs, image, snapshotter, { logger: log.with({ component: 'images' }), signal, onSnapshot });
       },
       onPulled: (id, name) => events.publish({ type: 'image', action: 'pull', id: name, attributes: { name, id } }),
     }),
