@@ -1,8 +1,15 @@
+import type { Readable } from 'node:stream';
 import type { ImagePullOptions, ProgressSink } from '../api/server/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { familiarString, leasedContent, parseDockerRef, type ImageService, type Lease, type LeaseManager } from '../images/index.ts';
 import type { Digest } from '../lib/index.ts';
 import { parseReference, pullImage, type Credentials, type Descriptor, type RegistryClient, type UnpackHook } from '../registry/client/index.ts';
+
+/** Blob reads for an unpack (the snapshots' BlobReader). */
+export interface UnpackBlobs {
+  createReadStream(desc: { digest: Digest; size?: number }): Promise<Readable>;
+  readBlob(desc: { digest: Digest; size?: number }): Promise<Buffer>;
+}
 
 /** What an unpack needs of a pulled image: its config and layers, in order. */
 export interface UnpackImage {
@@ -37,8 +44,11 @@ export function registryPuller(deps: {
   client: RegistryClient;
   content: ContentStore;
   images: ImageService;
-  /** Unpacks an image's layers in order; `onSnapshot` is called with each chainID before it is looked for or made. */
-  unpack: (image: UnpackImage, signal: AbortSignal, onSnapshot: (chainID: Digest) => Promise<void>) => Promise<void>;
+  /**
+   * Unpacks an image's layers in order, reading blobs through `blobs` (the pull's leased view of
+   * the content store); `onSnapshot` is called with each chainID before it is looked for or made.
+   */
+  unpack: (image: UnpackImage, options: { blobs: UnpackBlobs; signal: AbortSignal; onSnapshot: (chainID: Digest) => Promise<void> }) => Promise<void>;
   leases?: LeaseManager;
   onPulled?: (id: string, name: string) => void;
 }): (options: ImagePullOptions, progress: ProgressSink) => Promise<void> {
@@ -62,14 +72,16 @@ export function registryPuller(deps: {
       // each snapshot); the layer before a chainID's turn is complete when the next one starts.
       const unpack: UnpackHook = async (image, onLayer) => {
         const layers = image.manifest.layers;
+        const blobs: UnpackBlobs = store;
         let i = 0;
-        await deps.unpack({ config: image.config, layers }, options.signal, async (chainID) => {
+        const onSnapshot = async (chainID: Digest) => {
           if (lease && leases) await leases.addResource(lease.id, { type: 'snapshot', id: chainID });
           const prev = layers[i - 1];
           if (prev) onLayer(prev, 'complete');
           const layer = layers[i++];
           if (layer) onLayer(layer, 'extracting');
-        });
+        };
+        await deps.unpack({ config: image.config, layers }, { blobs, signal: options.signal, onSnapshot });
         const last = layers[i - 1];
         if (last) onLayer(last, 'complete');
       };

@@ -120,8 +120,8 @@ test('registryPuller under a lease: a GC between download/unpack and the image r
       content: gcOnManifestInfo(e.content, e.gc, img.manifest, out),
       images: e.images,
       ...(withLeases ? { leases: e.leases } : {}),
-      unpack: async (image, signal, onSnapshot) => {
-        await unpackImage(e.content, image, e.snapshotter, { signal, onSnapshot });
+      unpack: async (image, { blobs, signal, onSnapshot }) => {
+        await unpackImage(blobs, image, e.snapshotter, { signal, onSnapshot });
       },
     });
     return {
