@@ -3,11 +3,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, readdir, readlink, rm, symlink, link, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { Readable, type Duplex, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
-import { conflict, invalidArgument, messageOf, notFound, type Logger } from '../lib/index.ts';
+import { conflict, invalidArgument, messageOf, notFound, wrap, type Logger } from '../lib/index.ts';
 import { changes as snapshotChanges, packTree, type Change } from '../snapshots/index.ts';
 import { relay } from './attach.ts';
 import { readLogs, type LogEntry } from './log-reader.ts';
@@ -188,40 +188,59 @@ export async function containerChanges(svc: ContainerService, ref: string): Prom
   );
 }
 
-/** `docker export`: a tar of the container's whole filesystem. */
-export async function exportContainer(svc: ContainerService, ref: string, out: Writable, signal: AbortSignal): Promise<void> {
+/**
+ * `docker export`: a tar of the container's whole filesystem. `out` may be a function that opens
+ * the output on the first byte: a failure before it (the rootfs cannot be mounted or read) is
+ * then thrown before any answer was sent, so the client gets an ordinary error. A failure later
+ * destroys the output (the client sees a broken stream, never a short archive that looks whole).
+ * The packer is a tar-stream (streamx) stream, which node's pipe/pipeline cannot drive (they
+ * call `unpipe`, which it lacks): it is only ever iterated.
+ */
+export async function exportContainer(svc: ContainerService, ref: string, out: Writable | (() => Writable), signal: AbortSignal): Promise<void> {
   const c = svc.get(ref);
+  let sink: Writable | undefined = typeof out === 'function' ? undefined : out;
+  const open = (): Writable => (sink ??= (out as () => Writable)());
   await svc.withRootfs(c, async (rootfs) => {
     // The client may go away mid-stream: then stop packing and drain what is left, never
     // destroying the packer (its entry streams would error with no listener).
     const ac = new AbortController();
     const stop = () => ac.abort();
     signal.addEventListener('abort', stop, { once: true });
-    const src = packTree(rootfs, { signal: ac.signal, xattrs: false });
-    src.on('error', () => undefined);
+    let failure: unknown;
     try {
+      const src = packTree(rootfs, { signal: ac.signal, xattrs: false });
+      src.on('error', (err: unknown) => {
+        failure ??= err;
+      });
       for await (const chunk of src as AsyncIterable<Buffer>) {
-        if (out.destroyed || out.writableEnded) {
+        const w = open();
+        if (w.destroyed || w.writableEnded) {
           stop();
           continue;
         }
-        if (!out.write(chunk)) {
+        if (!w.write(chunk)) {
           await new Promise<void>((resolve) => {
             const done = () => {
-              out.off('drain', done);
-              out.off('close', done);
+              w.off('drain', done);
+              w.off('close', done);
               resolve();
             };
-            out.once('drain', done);
-            out.once('close', done);
+            w.once('drain', done);
+            w.once('close', done);
           });
         }
       }
-    } catch {
-      // aborted or unreadable: the client sees a short archive
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
-    if (!out.writableEnded && !out.destroyed) out.end();
-    signal.removeEventListener('abort', stop);
+    if (failure !== undefined && !ac.signal.aborted) {
+      sink?.destroy();
+      throw wrap(failure, `export ${JSON.stringify(c.name)}`);
+    }
+    const w = open();
+    if (!w.writableEnded && !w.destroyed) w.end();
   });
   svc.emit(c, 'export');
 }
@@ -328,8 +347,14 @@ export async function getArchive(
       svc.withRootfs(c, async (rootfs) => {
         const { host } = await statIn(rootfs, path);
         const pack = tar.pack();
-        const done = pipeline(pack, out);
+        // Readable.from iterates the streamx pack: node's pipeline would call its missing unpipe.
+        const done = pipeline(Readable.from(pack as AsyncIterable<Buffer>), out);
         done.catch(() => undefined);
+        // A client gone mid-copy: stop packing (the entry being written fails, the mount is let go).
+        let finalized = false;
+        out.once('close', () => {
+          if (!finalized) pack.destroy();
+        });
         // "dir/." copies the directory's contents: entries are named relative to it.
         const contentsOnly = /\/\.$/.test(path);
         if (contentsOnly) {
@@ -337,6 +362,7 @@ export async function getArchive(
         } else {
           await addTree(pack, host, stat.name === '/' ? '.' : stat.name);
         }
+        finalized = true;
         pack.finalize();
         await done;
         svc.emit(c, 'archive-path', { path });

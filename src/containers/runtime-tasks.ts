@@ -190,8 +190,19 @@ export class RuntimeTasks implements Tasks {
   }
 
   async stats(id: string): Promise<CgroupStats> {
+    // The cgroup the runtime recorded at create (whatever parent the container was made with);
+    // the computed path only for a task the runtime no longer knows.
     const path = `${this.options.cgroupParent ?? '/berth'}/${id}`;
-    const s: RuntimeCgroupStats = this.options.cgroupStats ? this.options.cgroupStats(path) : createCgroupManager(path).stats();
+    let s: RuntimeCgroupStats;
+    if (this.options.cgroupStats) s = this.options.cgroupStats(path);
+    else {
+      try {
+        s = await this.runtime.stats(taskId(id));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        s = createCgroupManager(path).stats();
+      }
+    }
     const perCpu = s.cpu?.perCpu ?? [];
     return {
       cpuUsageTotal: s.cpu?.usageTotal ?? 0,

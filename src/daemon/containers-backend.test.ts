@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configFromWire, filterContainers, hostConfigFromWire, inspectToWire, summaryToWire } from './containers-backend.ts';
+import { configFromWire, filterContainers, hostConfigFromWire, inspectToWire, listCommand, summaryToWire } from './containers-backend.ts';
 import { initialState, type Container } from '../containers/index.ts';
 
 function container(over: Partial<Container> = {}): Container {
@@ -66,10 +66,17 @@ test('inspectToWire and summaryToWire use docker shapes', () => {
   assert.ok('none' in j.NetworkSettings.Networks);
   const s = summaryToWire(c, Date.parse('2024-01-01T00:00:05.000Z'));
   assert.deepEqual(s.Names, ['/web']);
-  assert.equal(s.Command, 'sh -c echo hi');
+  assert.equal(s.Command, "sh -c 'echo hi'");
   assert.equal(s.Status, 'Up 5 seconds');
   assert.equal(s.Created, 1704067200);
   assert.deepEqual(s.Ports, [{ PrivatePort: 80, Type: 'tcp' }]);
+});
+
+test('listCommand quotes arguments with spaces as docker ps does', () => {
+  assert.equal(listCommand('sh', []), 'sh');
+  assert.equal(listCommand('sh', ['-c', 'echo hi']), "sh -c 'echo hi'");
+  assert.equal(listCommand('/bin/echo', ['a', 'b c', '', 'd']), "/bin/echo a 'b c'  d");
+  assert.equal(listCommand('top', ['-b']), 'top -b');
 });
 
 test('filterContainers: status, name, label, ancestor, exited, id', () => {

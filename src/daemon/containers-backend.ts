@@ -65,7 +65,7 @@ import {
   type RuntimeCgroupStats,
   type VolumeProvider,
 } from '../containers/index.ts';
-import { binPath, conflict, failedPrecondition, invalidArgument, isNotFound, type Logger } from '../lib/index.ts';
+import { binPath, conflict, failedPrecondition, invalidArgument, isNotFound, messageOf, type Logger } from '../lib/index.ts';
 import type { MetadataDb } from '../metadata/index.ts';
 import { Runtime, capabilitiesFromMask, dockerDefaultSeccomp, readCapabilitySet, type LinuxSeccomp } from '../runtime/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
@@ -422,7 +422,7 @@ export function summaryToWire(c: Container, now = Date.now()): ContainerSummary 
     Names: [`/${c.name}`],
     Image: c.imageRef,
     ImageID: c.imageId,
-    Command: c.args.length ? `${c.path} ${c.args.join(' ')}` : c.path,
+    Command: listCommand(c.path, c.args),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: c.config.exposedPorts.map((p) => {
       const [port, proto] = p.split('/');
@@ -483,6 +483,12 @@ function cpuToWire(s: CgroupStats): CpuStatsWire {
     online_cpus: s.onlineCpus,
     throttling_data: { periods: s.periods, throttled_periods: s.throttledPeriods, throttled_time: s.throttledTime },
   };
+}
+
+/** The list's Command column as docker writes it: arguments with a space in single quotes. */
+export function listCommand(path: string, args: string[]): string {
+  if (args.length === 0) return path;
+  return `${path} ${args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
 }
 
 export function statsToWire(c: Container, cur: CgroupStats | undefined, prev: CgroupStats | undefined, read: Date, preread: Date | undefined): ContainerStatsWire {
@@ -633,19 +639,32 @@ export class DaemonContainerBackend implements ContainerBackend {
     return (await containerChanges(this.svc, ref)).map((ch) => ({ Path: ch.path, Kind: kinds[ch.kind] }));
   }
 
-  export(ref: string, out: Writable, signal: AbortSignal): Promise<void> {
-    return exportContainer(this.svc, ref, out, signal);
+  export(ref: string, open: () => Writable, signal: AbortSignal): Promise<void> {
+    return exportContainer(this.svc, ref, open, signal);
   }
 
   async *stats(ref: string, o: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncIterable<ContainerStatsWire> {
     const c = this.svc.get(ref);
-    const sample = async () => (isRunning(c.state) ? await this.svc.tasks.stats(c.id).catch(() => undefined) : undefined);
+    // The record is read again for every sample: the state is the current one, not the one at
+    // the request. A failed read is logged (and reported as docker does for a stopped container).
+    const sample = async (): Promise<CgroupStats | undefined> => {
+      const now = this.svc.store.get(c.id);
+      if (!now || !isRunning(now.state)) return undefined;
+      try {
+        return await this.svc.tasks.stats(c.id);
+      } catch (err) {
+        this.log.warn('read container stats', { id: c.id, error: messageOf(err) });
+        return undefined;
+      }
+    };
     let prev: CgroupStats | undefined;
     let preread: Date | undefined;
-    if (!o.stream && !o.oneShot && isRunning(c.state)) {
+    if (!o.stream && !o.oneShot) {
       prev = await sample();
-      preread = new Date();
-      await sleep(1000, undefined, { signal: o.signal }).catch(() => undefined);
+      if (prev) {
+        preread = new Date();
+        await sleep(1000, undefined, { signal: o.signal }).catch(() => undefined);
+      }
     }
     for (;;) {
       if (o.signal.aborted) return;

@@ -72,7 +72,11 @@ export interface ContainerBackend {
   update(ref: string, resources: ResourcesWire): Promise<ContainerUpdateResponse>;
   top(ref: string, psArgs: string | undefined): Promise<ContainerTopResponse>;
   changes(ref: string): Promise<ContainerChange[]>;
-  export(ref: string, out: Writable, signal: AbortSignal): Promise<void>;
+  /**
+   * Writes the container's filesystem as a tar to the output `open` returns; `open` is called on
+   * the first byte, so a failure before it becomes an ordinary error answer.
+   */
+  export(ref: string, open: () => Writable, signal: AbortSignal): Promise<void>;
   stats(ref: string, options: { stream: boolean; oneShot: boolean; signal: AbortSignal }): AsyncIterable<ContainerStatsWire>;
   logs(ref: string, options: LogsOptions): Promise<{ tty: boolean; lines: AsyncIterable<LogLine> }>;
   /** Checks that attaching is possible; returns whether the container has a TTY. */
@@ -195,9 +199,9 @@ export function registerContainerRoutes(router: Router, backend: ContainerBacken
   router.get('/containers/:id/export', async (ctx) => {
     const id = ctx.param('id');
     await backend.inspect(id, { size: false });
-    const out = ctx.stream('application/x-tar');
-    await backend.export(id, out, ctx.signal);
-    if (!out.writableEnded) out.end();
+    let out: Writable | undefined;
+    await backend.export(id, () => (out ??= ctx.stream('application/x-tar')), ctx.signal);
+    if (out && !out.writableEnded) out.end();
   });
   router.get('/containers/:id/stats', async (ctx) => {
     const stream = ctx.bool('stream', true);
