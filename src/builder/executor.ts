@@ -467,11 +467,29 @@ export class Builder {
       const shell = state.config.Shell ?? ['/bin/sh', '-c'];
       args = cmd === '' ? [shell[0]!, script] : [...shell, `${cmd} ${script}`];
     }
-    const mounts = await this.runMounts(ins, state, results, run);
+    const { mounts, keyParts, cleanup } = await this.runMounts(ins, state, results, run);
+    try {
+      await this.runWithMounts(ins, state, current, run, args, files, env, mounts, keyParts);
+    } finally {
+      await cleanup();
+    }
+  }
+
+  private async runWithMounts(
+    ins: RunInstruction,
+    state: StageState,
+    current: StageResult,
+    run: RunContext,
+    args: string[],
+    files: { path: string; content: string }[],
+    env: string[],
+    mounts: OciMount[],
+    keyParts: unknown[],
+  ): Promise<void> {
     const argsInScope = [...state.args].filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const createdBy = `RUN ${argsInScope.length ? `|${argsInScope.length} ${argsInScope.join(' ')} ` : ''}${args.join(' ')}`;
     const network = (ins.network ?? run.options.networkMode ?? 'host') === 'none' ? 'none' : 'host';
-    const key = this.cacheKey(current, state, ins.original, { args, files, mounts: mounts.map((m) => m.destination), network });
+    const key = this.cacheKey(current, state, ins.original, { args, files, mounts: keyParts, network });
     await this.layerStep(current, state, run, key, createdBy, async (rootfs, bundle) => {
       const extra: OciMount[] = [...mounts];
       if (files.length) {
@@ -502,8 +520,44 @@ export class Builder {
   }
 
   /** RUN --mount: cache (a persistent dir), bind (from the context or a stage), tmpfs. */
-  private async runMounts(ins: RunInstruction, state: StageState, results: Map<number, StageResult>, run: RunContext): Promise<OciMount[]> {
+  private async runMounts(
+    ins: RunInstruction,
+    state: StageState,
+    results: Map<number, StageResult>,
+    run: RunContext,
+  ): Promise<{ mounts: OciMount[]; keyParts: unknown[]; cleanup: () => Promise<void> }> {
     const out: OciMount[] = [];
+    const keyParts: unknown[] = [];
+    const views: { key: string; dir: string }[] = [];
+    const cleanup = async () => {
+      for (const v of views) {
+        try {
+          unmount(v.dir, { lazy: true });
+        } catch {
+          // not mounted
+        }
+        await this.o.snapshotter.remove(v.key).catch(() => {});
+        await rm(v.dir, { recursive: true, force: true }).catch(() => {});
+      }
+    };
+    try {
+      await this.collectMounts(ins, state, results, run, out, keyParts, views);
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+    return { mounts: out, keyParts, cleanup };
+  }
+
+  private async collectMounts(
+    ins: RunInstruction,
+    state: StageState,
+    results: Map<number, StageResult>,
+    run: RunContext,
+    out: OciMount[],
+    keyParts: unknown[],
+    views: { key: string; dir: string }[],
+  ): Promise<void> {
     for (const spec of ins.mounts) {
       const m = parseMountSpec(expandString(spec, expansionEnv(state), { escape: state.escape }));
       if (!m.target) throw invalidArgument(`--mount: target is required: "${spec}"`);
@@ -513,22 +567,31 @@ export class Builder {
         const dir = join(this.o.workDir, '..', 'build-cache-mounts', createHash('sha256').update(id).digest('hex').slice(0, 32));
         await mkdir(dir, { recursive: true });
         out.push({ destination: target, type: 'bind', source: dir, options: ['rbind', 'rw'] });
+        keyParts.push({ target, cache: id });
       } else if (m.type === 'bind') {
         let sourceRoot = run.context.root;
         if (m.from !== undefined) {
+          // An earlier stage (or an image): a read-only view of its top layer, mounted for the step.
           const dep = findStage(run.df, m.from);
-          if (!dep || !results.has(dep.index)) throw invalidArgument(`--mount from="${m.from}": only earlier stages can be mounted`);
-          throw invalidArgument(`--mount type=bind,from=<stage> is not supported yet: copy from the stage with COPY --from`);
+          if (dep && !results.has(dep.index)) throw invalidArgument(`--mount from="${m.from}": only earlier stages can be mounted`);
+          const src = dep ? results.get(dep.index)! : await this.baseImage(m.from, run);
+          const view = { key: `build-view-${randomBytes(8).toString('hex')}`, dir: await mkdtemp(join(this.o.workDir, 'mount-')) };
+          views.push(view);
+          if (src.chainID) mountAll(await this.o.snapshotter.view(view.key, src.chainID), view.dir);
+          sourceRoot = view.dir;
+          keyParts.push({ target, from: src.chainID ?? 'scratch', source: m.source ?? '/' });
+        } else {
+          keyParts.push({ target, context: await run.context.checksum([cleanSource(m.source ?? '.')]) });
         }
         const source = m.source === undefined ? sourceRoot : await resolveInRoot(sourceRoot, cleanSource(m.source));
         out.push({ destination: target, type: 'bind', source, options: ['rbind', m.rw ? 'rw' : 'ro'] });
       } else if (m.type === 'tmpfs') {
         out.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] });
+        keyParts.push({ target, tmpfs: true });
       } else {
         throw invalidArgument(`--mount type="${m.type}" is not supported (cache, bind and tmpfs are)`);
       }
     }
-    return out;
   }
 
   private async copyInstruction(ins: CopyInstruction, state: StageState, current: StageResult, results: Map<number, StageResult>, run: RunContext): Promise<void> {

@@ -226,3 +226,28 @@ test('Builder: ADD extracts local archives and fetches URLs; COPY --chown and --
   writeFileSync(join(ctxDir, 'Dockerfile'), `FROM busybox\nADD http://127.0.0.1:${port}/missing /r\n`);
   await assert.rejects(env.builder.build(await BuildContext.open(ctxDir), {}, () => {}), /ADD "http:\/\/127\.0\.0\.1:\d+\/missing": 404/);
 });
+
+test('Builder: RUN --mount binds the context or an earlier stage read-only, and a cache dir that persists', async (t) => {
+  const env = await makeBuildEnv();
+  const ctxDir = context({
+    'tool.sh': 'echo tool-ran\n',
+    Dockerfile: [
+      'FROM busybox AS assets',
+      'RUN mkdir /assets && echo asset-data > /assets/a.txt',
+      'FROM busybox',
+      'RUN --mount=type=bind,source=tool.sh,target=/t.sh sh /t.sh > /tool.out',
+      'RUN --mount=type=bind,from=assets,source=/assets,target=/in cat /in/a.txt > /asset.out && ! touch /in/x 2>/dev/null',
+      'RUN --mount=type=cache,target=/cache,id=c1 echo x >> /cache/log && wc -l < /cache/log > /cache.count',
+    ].join('\n'),
+  });
+  t.after(async () => {
+    rmSync(ctxDir, { recursive: true, force: true });
+    await env.dispose();
+  });
+  await env.builder.build(await BuildContext.open(ctxDir), { tags: ['mnt:1'] }, () => {});
+  assert.equal(await readFromImage(env, 'mnt:1', 'tool.out'), 'tool-ran\n');
+  assert.equal(await readFromImage(env, 'mnt:1', 'asset.out'), 'asset-data\n');
+  assert.equal(await readFromImage(env, 'mnt:1', 'cache.count'), '1\n');
+  await env.builder.build(await BuildContext.open(ctxDir), { tags: ['mnt:2'], noCache: true }, () => {});
+  assert.equal(await readFromImage(env, 'mnt:2', 'cache.count'), '2\n', 'the cache mount keeps its content between builds');
+});
