@@ -391,8 +391,8 @@ export class NetworkManager implements NetworkAttacher {
     try {
       mkdirSync(join(this.#o.execRoot, 'netns'), { recursive: true });
       writeFileSync(netnsPath, '');
+      // recorded with the first endpoint; a namespace left by a crash is found in <exec-root>/netns
       st.netnsPath = netnsPath;
-      this.state.save();
       await runCommand('unshare', [`--net=${netnsPath}`, 'true'], { action: `create network namespace ${JSON.stringify(netnsPath)}` });
       for (const id of ids) await this.#connectEndpoint(c, this.state.network(id)!, st);
       await this.#publish(c, st);
@@ -506,22 +506,17 @@ export class NetworkManager implements NetworkAttacher {
   async #release(id: string): Promise<void> {
     const st = this.state.container(id);
     if (!st) return;
+    const had = Object.keys(st.ports).length > 0 || Object.keys(st.endpoints).length > 0 || st.netnsPath !== undefined;
+    if (!had) return;
     if (Object.keys(st.ports).length > 0) await this.driver.unpublish(id);
     st.ports = {};
-    this.state.save();
-    for (const [netId, ep] of Object.entries(st.endpoints)) {
-      const net = this.state.network(netId);
-      if (net?.driver === 'bridge') await this.driver.disconnect(this.#bridgeOf(net), ep);
-      else await detachEndpoint(ep.hostVeth);
-      delete st.endpoints[netId];
-      this.state.save();
-    }
+    // deleting the host end removes the pair; the address is released with the owner below
+    for (const ep of Object.values(st.endpoints)) await detachEndpoint(ep.hostVeth);
+    st.endpoints = {};
     this.ipam.releaseOwner(id);
-    if (st.netnsPath) {
-      releaseNetns(st.netnsPath);
-      delete st.netnsPath;
-      this.state.save();
-    }
+    if (st.netnsPath) releaseNetns(st.netnsPath);
+    delete st.netnsPath;
+    this.state.save();
   }
 
   /** When a container record is removed. */
