@@ -53,8 +53,17 @@ export const command: Command = {
     } else {
       const dir = resolve(ctx.cwd, source);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new StatusError(`unable to prepare context: path "${source}" not found`, 1);
+      if (file === '-') {
+        // The Dockerfile comes on stdin: it travels inside the context tar under a private name.
+        const chunks: Buffer[] = [];
+        for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Uint8Array));
+        dockerfile = `.berth-dockerfile-${process.pid}`;
+        body = await packContext(dir, { extra: [{ name: dockerfile, data: Buffer.concat(chunks) }] });
+      }
       const dfPath = file ? resolve(ctx.cwd, file) : join(dir, 'Dockerfile');
-      if (!existsSync(dfPath)) throw new StatusError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${dfPath}: no such file or directory`, 1);
+      if (body) {
+        // already packed
+      } else if (!existsSync(dfPath)) throw new StatusError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${dfPath}: no such file or directory`, 1);
       const rel = relative(dir, dfPath);
       if (rel.startsWith('..') || isAbsolute(rel)) {
         // A Dockerfile outside the context travels inside the tar under a private name.
