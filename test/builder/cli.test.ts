@@ -115,6 +115,13 @@ test('berth build: tags, --target, -f, -q and a parse error with its line', asyn
   const quiet = await ok(d.host, ['build', '-q', '--target', 'one', ctx]);
   assert.match(quiet.trim(), /^sha256:[0-9a-f]{64}$/);
 
+  const fromStdin = await ok(d.host, ['build', '-t', 'stdin:df', '-f', '-', ctx], { input: 'FROM busybox\nRUN echo dockerfile-from-stdin\n' });
+  assert.match(fromStdin, /dockerfile-from-stdin/);
+  const { execFileSync } = await import('node:child_process');
+  const tarball = execFileSync('tar', ['-cz', '-C', ctx, '.']);
+  const fromTar = await ok(d.host, ['build', '-q', '--target', 'one', '-'], { input: tarball });
+  assert.match(fromTar.trim(), /^sha256:[0-9a-f]{64}$/, 'a gzip-compressed tar context on stdin');
+
   const bad = await berth(d.host, ['build', '-f', join(ctx, 'bad.Dockerfile'), ctx]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /dockerfile parse error on line 2: unknown instruction: BOGUS/);

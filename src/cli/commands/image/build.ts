@@ -59,19 +59,18 @@ export const command: Command = {
         for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Uint8Array));
         dockerfile = `.berth-dockerfile-${process.pid}`;
         body = await packContext(dir, { extra: [{ name: dockerfile, data: Buffer.concat(chunks) }] });
-      }
-      const dfPath = file ? resolve(ctx.cwd, file) : join(dir, 'Dockerfile');
-      if (body) {
-        // already packed
-      } else if (!existsSync(dfPath)) throw new StatusError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${dfPath}: no such file or directory`, 1);
-      const rel = relative(dir, dfPath);
-      if (rel.startsWith('..') || isAbsolute(rel)) {
-        // A Dockerfile outside the context travels inside the tar under a private name.
-        dockerfile = `.berth-dockerfile-${process.pid}`;
-        body = await packContext(dir, { extra: [{ name: dockerfile, data: readFileSync(dfPath) }] });
       } else {
-        dockerfile = rel.split(sep).join('/');
-        body = await packContext(dir, { keep: [dockerfile] });
+        const dfPath = file ? resolve(ctx.cwd, file) : join(dir, 'Dockerfile');
+        if (!existsSync(dfPath)) throw new StatusError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${dfPath}: no such file or directory`, 1);
+        const rel = relative(dir, dfPath);
+        if (rel.startsWith('..') || isAbsolute(rel)) {
+          // A Dockerfile outside the context travels inside the tar under a private name.
+          dockerfile = `.berth-dockerfile-${process.pid}`;
+          body = await packContext(dir, { extra: [{ name: dockerfile, data: readFileSync(dfPath) }] });
+        } else {
+          dockerfile = rel.split(sep).join('/');
+          body = await packContext(dir, { keep: [dockerfile] });
+        }
       }
     }
     const config = loadConfig(ctx.configDir);
