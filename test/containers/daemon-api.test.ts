@@ -80,6 +80,7 @@ test('berthd container API: stats, export errors, command quoting', async (t) =>
     assert.ok(s.precpu_stats.cpu_usage.total_usage > 0, 'stream=false precpu');
     const shot = (await d.request(`/containers/${name}/stats?stream=false&one-shot=true`)).json<StatsWire>();
     assertRealStats(shot, 'one-shot');
+    assert.equal(ok(d, 'ps', '--no-trunc', '--filter', `name=${name}`, '--format', '{{.Command}}'), `"sh -c 'while :; do :; done'"\n`);
     const cli = ok(d, 'stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}', name);
     const m = /^(\S+) ([\d.]+)% (\S+) \/ (\S+) (\d+)$/m.exec(cli);
     assert.ok(m, cli);
@@ -145,4 +146,34 @@ test('berthd container API: stats, export errors, command quoting', async (t) =>
     assert.equal(missing.status, 404);
     assert.match(missing.json<{ message: string }>().message, /no such container/i);
   });
+});
+
+test('berthd applies on-failure after a restart to containers that failed while it was down', async (t) => {
+  // The second daemon runs on the first one's directories: it is stopped (its containers
+  // removed) before the first one's cleanup deletes them.
+  let second: TestDaemon | undefined;
+  const name = `onfail-${process.pid}`;
+  const first = await daemonWithBusybox({
+    after: (fn) =>
+      t.after(async () => {
+        if (second) {
+          docker(second, 'rm', '-f', name);
+          await second.stop();
+        }
+        await fn();
+      }),
+  });
+  ok(first, 'run', '-d', '--name', name, '--restart', 'on-failure:1', 'busybox', 'sh', '-c', 'sleep 2; exit 3');
+  await first.stop();
+  await new Promise((r) => setTimeout(r, 3000));
+  second = await startDaemon({ after: () => undefined }, { dir: first.dir });
+  const d = second;
+  let count = '';
+  for (let i = 0; i < 100; i++) {
+    count = ok(d, 'inspect', '--format', '{{.RestartCount}}', name).trim();
+    if (count === '1') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(count, '1', d.log().slice(-2000));
+  assert.match(ok(d, 'inspect', '--format', '{{.State.ExitCode}}', name), /^(0|3)\n$/);
 });
