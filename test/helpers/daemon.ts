@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { apiRequest, type ApiRequestOptions, type ApiResponse } from './api-client.ts';
+import { BridgeFirewall } from '../../src/network/index.ts';
+import { chainPrefixFor } from '../../src/daemon/network-wiring.ts';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -96,6 +99,12 @@ export async function startDaemon(
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'daemon.json');
   writeFileSync(configFile, '{}\n');
+  // A default bridge of its own (named and numbered from the directory, so a restart on the same
+  // dir gets the same one): daemons of tests running side by side never share berth0.
+  const own = !(options.args ?? []).some((a) => a === '--bridge' || a === '-b' || a.startsWith('--bridge=') || a === '--bip');
+  const h = createHash('sha256').update(dir).digest();
+  const bridge = `bt${h.subarray(0, 4).toString('hex')}`;
+  const bridgeArgs = own ? ['--bridge', bridge, '--bip', `10.${150 + (h[4]! % 50)}.${h[5]}.1/24`] : [];
   const [cmd, ...cmdArgs] = options.command ?? berthdCommand();
   const env = { ...process.env, ...options.env };
   delete env['NODE_EXTRA_CA_CERTS'];
@@ -109,6 +118,7 @@ export async function startDaemon(
       '-H', `unix://${socket}`,
       '--log-level', 'debug',
       '--config-file', configFile,
+      ...bridgeArgs,
       ...(options.args ?? []),
     ],
     { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] },
@@ -143,6 +153,10 @@ export async function startDaemon(
       await stopWith('SIGTERM');
       killMonitorsUnder(dir);
       unmountUnder(dir);
+      if (own) {
+        spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+        await new BridgeFirewall({ prefix: chainPrefixFor(bridge) }).teardown().catch(() => undefined);
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
