@@ -1,4 +1,5 @@
-import { invalidArgument } from '../lib/index.ts';
+import { statSync } from 'node:fs';
+import { invalidArgument, messageOf } from '../lib/index.ts';
 import {
   OCI_VERSION,
   dockerDefaultCapabilities,
@@ -6,6 +7,8 @@ import {
   dockerDefaultMounts,
   dockerMaskedPaths,
   dockerReadonlyPaths,
+  type LinuxDevice,
+  type LinuxDeviceCgroup,
   type LinuxNamespace,
   type LinuxResources,
   type LinuxSeccomp,
@@ -109,9 +112,40 @@ export function computeCapabilities(hc: Pick<HostConfig, 'privileged' | 'capAdd'
   return caps.filter((c) => host.includes(c));
 }
 
+/**
+ * HostConfig.Devices (`--device /dev/fuse[:/dev/fuse][:rwm]`): each host device node is created
+ * in the container with the host's type, numbers, mode and owner, and allowed in the devices
+ * cgroup with its permissions (docker's default "rwm").
+ */
+export function mappedDevices(hc: HostConfig): { devices: LinuxDevice[]; rules: LinuxDeviceCgroup[] } {
+  const devices: LinuxDevice[] = [];
+  const rules: LinuxDeviceCgroup[] = [];
+  for (const d of hc.devices) {
+    const access = d.cgroupPermissions || 'rwm';
+    if (!/^[rwm]{1,3}$/.test(access)) throw invalidArgument(`invalid device cgroup permissions ${JSON.stringify(access)} for ${JSON.stringify(d.pathOnHost)}`);
+    let st;
+    try {
+      st = statSync(d.pathOnHost, { bigint: true });
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : messageOf(err);
+      throw invalidArgument(`error gathering device information while adding custom device ${JSON.stringify(d.pathOnHost)}: ${why}`);
+    }
+    const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
+    if (!type) throw invalidArgument(`error gathering device information while adding custom device ${JSON.stringify(d.pathOnHost)}: not a device node`);
+    // glibc's major()/minor() on a dev_t
+    const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
+    const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
+    devices.push({ path: d.pathInContainer || d.pathOnHost, type, major, minor, fileMode: Number(st.mode & 0o777n), uid: Number(st.uid), gid: Number(st.gid) });
+    rules.push({ allow: true, type, major, minor, access });
+  }
+  return { devices, rules };
+}
+
 /** Docker's --memory-swap semantics: 0 with a memory limit = twice the memory, -1 unlimited. */
 export function resourcesOf(hc: HostConfig): LinuxResources {
-  const r: LinuxResources = { devices: hc.privileged ? [{ allow: true, access: 'rwm' }] : [...dockerDefaultDeviceRules] };
+  const r: LinuxResources = {
+    devices: hc.privileged ? [{ allow: true, access: 'rwm' }] : [...dockerDefaultDeviceRules, ...(hc.devices.length ? mappedDevices(hc).rules : [])],
+  };
   if (hc.memory || hc.memoryReservation || hc.memorySwap) {
     r.memory = {};
     if (hc.memory > 0) r.memory.limit = hc.memory;
@@ -240,6 +274,7 @@ export function buildSpec(c: Container, o: BuildSpecOptions): Spec {
       namespaces,
       cgroupsPath: o.cgroupsPath,
       resources: resourcesOf(hc),
+      ...(hc.devices.length ? { devices: mappedDevices(hc).devices } : {}),
       ...(Object.keys(hc.sysctls).length ? { sysctl: { ...hc.sysctls } } : {}),
       ...(hc.privileged ? {} : { maskedPaths: [...dockerMaskedPaths], readonlyPaths: [...dockerReadonlyPaths] }),
     },

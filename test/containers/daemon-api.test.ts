@@ -146,6 +146,19 @@ test('berthd container API: stats, export errors, command quoting', async (t) =>
     assert.equal(missing.status, 404);
     assert.match(missing.json<{ message: string }>().message, /no such container/i);
   });
+
+  await t.test('--device maps a host device node and allows it in the devices cgroup', async () => {
+    assert.ok(existsSync('/dev/fuse'), '/dev/fuse is needed on this machine for the --device test');
+    const out = ok(d, 'run', '--rm', '--device', '/dev/fuse', 'busybox', 'sh', '-c', "stat -c '%F %t %T' /dev/fuse && exec 3<>/dev/fuse && echo opened");
+    assert.equal(out, 'character special file a e5\nopened\n');
+    const renamed = ok(d, 'run', '--rm', '--device', '/dev/fuse:/dev/myfuse:r', 'busybox', 'sh', '-c', "stat -c '%t %T' /dev/myfuse; test -e /dev/fuse || echo no-fuse; (exec 3</dev/myfuse) && echo can-read; (exec 3<>/dev/myfuse) 2>/dev/null || echo no-write");
+    assert.equal(renamed, 'a e5\nno-fuse\ncan-read\nno-write\n');
+    const without = docker(d, 'run', '--rm', 'busybox', 'test', '-e', '/dev/fuse');
+    assert.equal(without.status, 1);
+    const missing = docker(d, 'run', '--rm', '--device', '/dev/no-such-device', 'busybox', 'true');
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/no-such-device": no such file or directory/);
+  });
 });
 
 test('berthd applies on-failure after a restart to containers that failed while it was down', async (t) => {
