@@ -147,6 +147,18 @@ test('berthd container API: stats, export errors, command quoting', async (t) =>
     assert.match(missing.json<{ message: string }>().message, /no such container/i);
   });
 
+  await t.test('docker exec -i delivers stdin that ends at once, every time', async () => {
+    const name = `execin-${sfx}`;
+    ok(d, 'run', '-d', '--name', name, 'busybox', 'sleep', '300');
+    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: `${d.dir}/docker-config` };
+    delete env['DOCKER_CONTEXT'];
+    for (let i = 0; i < 10; i++) {
+      const r = spawnSync(dockerCli, ['exec', '-i', name, 'cat'], { input: `abc ${i}`, encoding: 'utf8', env, timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `abc ${i}`, `attempt ${i}`);
+    }
+  });
+
   await t.test('--device maps a host device node and allows it in the devices cgroup', async () => {
     assert.ok(existsSync('/dev/fuse'), '/dev/fuse is needed on this machine for the --device test');
     const out = ok(d, 'run', '--rm', '--device', '/dev/fuse', 'busybox', 'sh', '-c', "stat -c '%F %t %T' /dev/fuse && exec 3<>/dev/fuse && echo opened");
