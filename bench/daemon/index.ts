@@ -1,38 +1,15 @@
 // bench/daemon: berthd start-up to API ready and container run latency, next to dockerd
 // (Debian's docker.io, started privately as PEERS.md says) when it is installed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiRequest } from '../../test/helpers/api-client.ts';
 import { berthdCommand, startDaemon, unmountUnder } from '../../test/helpers/daemon.ts';
+import { fmtMs as fmt, median, startDockerd, timeDocker, waitPing } from '../helpers/peers.ts';
 import { makeBusyboxRootfs } from '../../test/helpers/busybox-rootfs.ts';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
-const dockerCli = '/usr/local/bin/docker';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
-
-function fmt(ms: number): string {
-  return Number.isFinite(ms) ? `${ms.toFixed(0)} ms` : 'n/a';
-}
-
-async function waitPing(socket: string, deadlineMs: number): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    try {
-      if ((await apiRequest(socket, '/_ping')).status === 200) return true;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return false;
-}
-
 async function berthdStartup(): Promise<number[]> {
   const times: number[] = [];
   const [cmd, ...args] = berthdCommand();
@@ -52,48 +29,6 @@ async function berthdStartup(): Promise<number[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   return times;
-}
-
-interface PrivateDocker {
-  socket: string;
-  stop(): Promise<void>;
-}
-
-async function startDockerd(dir: string): Promise<{ docker: PrivateDocker; startupMs: number } | undefined> {
-  if (!existsSync('/usr/sbin/dockerd') || !existsSync('/usr/bin/containerd')) return undefined;
-  mkdirSync(dir, { recursive: true });
-  const ctd: ChildProcess = spawn('/usr/bin/containerd', ['--address', join(dir, 'containerd.sock'), '--root', join(dir, 'ctd-root'), '--state', join(dir, 'ctd-state')], { stdio: 'ignore' });
-  for (let i = 0; i < 200 && !existsSync(join(dir, 'containerd.sock')); i++) await new Promise((r) => setTimeout(r, 25));
-  const socket = join(dir, 'docker.sock');
-  const t0 = performance.now();
-  const dd: ChildProcess = spawn(
-    '/usr/sbin/dockerd',
-    ['-H', `unix://${socket}`, '--containerd', join(dir, 'containerd.sock'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), '--bridge', 'none', '--iptables=false'],
-    { stdio: 'ignore' },
-  );
-  const ok = await waitPing(socket, 60_000);
-  const startupMs = performance.now() - t0;
-  const stop = async () => {
-    dd.kill('SIGTERM');
-    await new Promise((r) => dd.once('exit', r));
-    ctd.kill('SIGTERM');
-    await new Promise((r) => ctd.once('exit', r));
-    unmountUnder(dir);
-  };
-  if (!ok) {
-    await stop();
-    return undefined;
-  }
-  return { docker: { socket, stop }, startupMs };
-}
-
-function timeDocker(host: string, args: string[]): number {
-  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${host}` };
-  delete env['NODE_EXTRA_CA_CERTS'];
-  const t0 = performance.now();
-  const r = spawnSync(dockerCli, args, { env, stdio: 'ignore' });
-  const ms = performance.now() - t0;
-  return r.status === 0 ? ms : NaN;
 }
 
 /** create → start → wait → remove over the Engine API, as a client library would. */
@@ -140,12 +75,12 @@ async function main(): Promise<void> {
     if (dd) {
       try {
         dockerStart = dd.startupMs;
-        timeDocker(dd.docker.socket, ['import', tar, 'busybox:latest']);
-        for (let i = 0; i < runs; i++) dockerRun.push(timeDocker(dd.docker.socket, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
-        for (let i = 0; i < runs; i++) dockerApi.push(await apiRun(dd.docker.socket).catch(() => NaN));
-        for (let i = 0; i < runs; i++) dockerPs.push(timeDocker(dd.docker.socket, ['ps']));
+        timeDocker(dd.socket, ['import', tar, 'busybox:latest']);
+        for (let i = 0; i < runs; i++) dockerRun.push(timeDocker(dd.socket, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
+        for (let i = 0; i < runs; i++) dockerApi.push(await apiRun(dd.socket).catch(() => NaN));
+        for (let i = 0; i < runs; i++) dockerPs.push(timeDocker(dd.socket, ['ps']));
       } finally {
-        await dd.docker.stop();
+        await dd.stop();
       }
     }
 
