@@ -28,7 +28,7 @@ import {
 } from '../lib/index.ts';
 import { connectAttach, controlRequest, isProcessAlive, processStartTime, spawnShim, type ShimChannel, type ShimStdio } from '../sys/index.ts';
 import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
-import { OCI_VERSION, validateSpec } from './spec/index.ts';
+import { OCI_VERSION, alwaysAllowedDeviceRules, validateSpec } from './spec/index.ts';
 import { parseSignal, readCapabilitySet } from './linux/index.ts';
 import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
 import { createCgroupManager, type CgroupStats, type ContainerCgroupManager } from './cgroups/index.ts';
@@ -76,17 +76,7 @@ function planStdio(s: StdioOptions | undefined): { plan: PlanStdio; fds: ShimStd
 }
 
 /** The devices every container may use whatever its rules say (runc's AllowedDevices). */
-const defaultDeviceRules: LinuxDeviceCgroup[] = [
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
-  { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' },
-];
+const defaultDeviceRules: LinuxDeviceCgroup[] = alwaysAllowedDeviceRules();
 
 function withDefaultDevices(r: LinuxResources): LinuxResources {
   return r.devices ? { ...r, devices: [...r.devices, ...defaultDeviceRules] } : r;

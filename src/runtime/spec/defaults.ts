@@ -142,6 +142,15 @@ export const ociDefaultDevices: readonly LinuxDevice[] = [
 ];
 
 /**
+ * The devices every container may use whatever its rules say: null, zero, full, random,
+ * urandom, tty, console, ptmx and the pts slaves (runc's AllowedDevices). A fresh copy each call.
+ */
+export function alwaysAllowedDeviceRules(): LinuxDeviceCgroup[] {
+  const chr = (major: number, minor: number): LinuxDeviceCgroup => ({ allow: true, type: 'c', major, minor, access: 'rwm' });
+  return [chr(1, 3), chr(1, 5), chr(1, 7), chr(1, 8), chr(1, 9), chr(5, 0), chr(5, 1), chr(5, 2), chr(136, -1)];
+}
+
+/**
  * The device cgroup rules Docker (and runc) apply by default: deny everything, then allow mknod
  * of any device and rwm on the default devices, the console, ptmx and the pts slaves.
  */
@@ -149,14 +158,6 @@ export const dockerDefaultDeviceRules: readonly LinuxDeviceCgroup[] = [
   { allow: false, access: 'rwm' },
   { allow: true, type: 'c', major: -1, minor: -1, access: 'm' },
   { allow: true, type: 'b', major: -1, minor: -1, access: 'm' },
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
-  { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' },
+  ...alwaysAllowedDeviceRules(),
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
 ];

@@ -10,5 +10,6 @@ export {
   dockerDefaultMounts,
   ociDefaultDevices,
   dockerDefaultDeviceRules,
+  alwaysAllowedDeviceRules,
 } from './defaults.ts';
 export type { DefaultSpecOptions } from './defaults.ts';
