@@ -21,15 +21,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define MAX_ARGS 8
+#include "addon.h"
+
 #define XATTR_MAX 65536
 
-struct args {
-  size_t argc;
-  napi_value argv[MAX_ARGS];
-};
-
-static const char *errno_name(int e) {
+const char *errno_name(int e) {
   switch (e) {
   case EPERM: return "EPERM";
   case ENOENT: return "ENOENT";
@@ -63,7 +59,7 @@ static const char *errno_name(int e) {
 }
 
 /* Throws an Error like Node's own: message "<syscall> <CODE>: <strerror> '<path>'". */
-static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
   char msg[4352];
   napi_value err, message, code, sc, num;
   if (path)
@@ -87,7 +83,7 @@ static napi_value throw_errno(napi_env env, int e, const char *syscall, const ch
   return NULL;
 }
 
-static int get_args(napi_env env, napi_callback_info info, struct args *a, size_t want) {
+int get_args(napi_env env, napi_callback_info info, struct args *a, size_t want) {
   a->argc = MAX_ARGS;
   if (napi_get_cb_info(env, info, &a->argc, a->argv, NULL, NULL) != napi_ok) return -1;
   if (a->argc < want) {
@@ -98,7 +94,7 @@ static int get_args(napi_env env, napi_callback_info info, struct args *a, size_
 }
 
 /* Copies a JS string argument into a malloc'd buffer; NULL (with a pending exception) on error. */
-static char *get_string(napi_env env, napi_value v) {
+char *get_string(napi_env env, napi_value v) {
   size_t len = 0;
   char *s;
   napi_valuetype t;
@@ -117,7 +113,7 @@ static char *get_string(napi_env env, napi_value v) {
 }
 
 /* A string argument that may be null/undefined (mount source, fstype, data). */
-static int get_opt_string(napi_env env, napi_value v, char **out) {
+int get_opt_string(napi_env env, napi_value v, char **out) {
   napi_valuetype t;
   *out = NULL;
   if (napi_typeof(env, v, &t) != napi_ok) return -1;
@@ -126,7 +122,7 @@ static int get_opt_string(napi_env env, napi_value v, char **out) {
   return *out ? 0 : -1;
 }
 
-static int get_u32(napi_env env, napi_value v, uint32_t *out) {
+int get_u32(napi_env env, napi_value v, uint32_t *out) {
   if (napi_get_value_uint32(env, v, out) != napi_ok) {
     napi_throw_type_error(env, NULL, "berth_sys: expected a number argument");
     return -1;
@@ -134,8 +130,7 @@ static int get_u32(napi_env env, napi_value v, uint32_t *out) {
   return 0;
 }
 
-static void free_ptr(char **p) { free(*p); }
-#define AUTOFREE __attribute__((cleanup(free_ptr)))
+void free_ptr(char **p) { free(*p); }
 
 /* mknod(path, kind 'c' | 'b' | 'p', mode, major, minor) */
 static napi_value js_mknod(napi_env env, napi_callback_info info) {
@@ -347,6 +342,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  berth_init_netlink(env, exports);
+  berth_init_bpf(env, exports);
   return exports;
 }
 

@@ -1,0 +1,31 @@
+/* Shared helpers of the berth_sys addon's source files (berth_sys.c defines them). */
+#ifndef BERTH_ADDON_H
+#define BERTH_ADDON_H
+#include <node_api.h>
+#include <stdint.h>
+
+#define MAX_ARGS 8
+
+struct args {
+  size_t argc;
+  napi_value argv[MAX_ARGS];
+};
+
+/* The errno name ("ENOENT"), "EUNKNOWN" for others. */
+const char *errno_name(int e);
+/* Throws an Error with code/errno/syscall(/path) like Node's fs errors; returns NULL. */
+napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path);
+/* Reads the call's arguments; -1 (TypeError pending) when fewer than `want`. */
+int get_args(napi_env env, napi_callback_info info, struct args *a, size_t want);
+/* A malloc'd copy of a string argument; NULL with an exception pending on error. */
+char *get_string(napi_env env, napi_value v);
+/* Like get_string, but null/undefined give *out = NULL and 0. */
+int get_opt_string(napi_env env, napi_value v, char **out);
+int get_u32(napi_env env, napi_value v, uint32_t *out);
+void free_ptr(char **p);
+#define AUTOFREE __attribute__((cleanup(free_ptr)))
+
+/* Each source file adds its functions to the exports. */
+void berth_init_netlink(napi_env env, napi_value exports);
+void berth_init_bpf(napi_env env, napi_value exports);
+#endif
