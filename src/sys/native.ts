@@ -24,6 +24,14 @@ export interface NativeSys {
   mountAt(cwd: string, source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
   /** umount2(2); flags MNT_FORCE (1), MNT_DETACH (2), UMOUNT_NOFOLLOW (8). */
   umount2(target: string, flags?: number): void;
+  /** bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]); returns its fd (close it with fs.closeSync). */
+  bpfLoadDeviceProgram(insns: Buffer, license: string): number;
+  /** bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) to the cgroup v2 directory; flags BPF_F_ALLOW_MULTI (2), BPF_F_REPLACE (4). */
+  bpfAttachDevice(cgroupDir: string, progFd: number, flags: number, replaceFd?: number): void;
+  /** bpf(BPF_PROG_QUERY): ids of the device programs attached to the directory itself. */
+  bpfQueryDevice(cgroupDir: string): number[];
+  /** bpf(BPF_PROG_DETACH) of the device program with this id from the directory. */
+  bpfDetachDevice(cgroupDir: string, progId: number): void;
 }
 
 let loaded: NativeSys | undefined;

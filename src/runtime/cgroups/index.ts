@@ -7,3 +7,6 @@ export { createCgroupManager } from './create.ts';
 export type { CreateCgroupManagerOptions } from './create.ts';
 export { detectCgroupMode, isCgroup2Mount, resolveCgroupsPath, expandSlice, v1Hierarchies, ownCgroups } from './paths.ts';
 export type { CgroupMode, ResolveCgroupsPathOptions } from './paths.ts';
+export { compileDeviceFilter, deviceFilterInstructions, normalizeDeviceRule } from './devicefilter.ts';
+export type { NormalizedDeviceRule } from './devicefilter.ts';
+export { setDeviceProgram, deviceProgramIds } from './devices-v2.ts';

@@ -9,6 +9,7 @@ import {
   waitUntil, writeCgroupFile,
 } from './fs-util.ts';
 import { detectCgroupMode, ownCgroups, resolveCgroupsPath } from './paths.ts';
+import { setDeviceProgram } from './devices-v2.ts';
 
 export interface CgroupV2Options {
   id?: string;
@@ -174,9 +175,7 @@ export class CgroupV2Manager implements ContainerCgroupManager {
       }
     }
     for (const h of r.hugepageLimits ?? []) writeCgroupFile(dir, `hugetlb.${h.pageSize}.max`, String(h.limit));
-    if (r.devices && r.devices.length > 0) {
-      this.logger.warn('device rules need an eBPF program on cgroup v2, which Berth does not load yet; rules ignored', { dir });
-    }
+    if (r.devices) setDeviceProgram(dir, r.devices);
     if (r.network && (r.network.classID !== undefined || r.network.priorities?.length)) {
       this.logger.warn('network classID/priorities are not supported on cgroup v2, ignored', { dir });
     }
