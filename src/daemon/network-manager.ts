@@ -10,6 +10,7 @@ import {
   Ipam,
   detachEndpoint,
   enableIpForwarding,
+  removeBridge,
   formatSubnet,
   intToIp,
   ipToInt,
@@ -20,7 +21,7 @@ import {
   subnetsOverlap,
   type BridgeNetwork,
 } from '../network/index.ts';
-import { listRoutes, runCommand, unmount } from '../sys/index.ts';
+import { createNetworkNamespace, listRoutes, unmount } from '../sys/index.ts';
 import { chooseHostPort, portRequests } from './network-ports.ts';
 import { NetworkStateFile, type ContainerNetworkState, type EndpointRequest, type NetworkRecord } from './network-state.ts';
 
@@ -85,6 +86,8 @@ export class NetworkManager implements NetworkAttacher {
   readonly #log: Logger;
   readonly #up = new Map<string, Promise<void>>();
   readonly #dns = new Map<string, DnsServer>();
+  /** veth deletions still running on worker threads (the kernel takes ~20 ms each). */
+  readonly #deleting = new Set<Promise<void>>();
   #containers: NetworkContainers = { find: () => undefined, list: () => [] };
   #forwarding = false;
 
@@ -306,7 +309,7 @@ export class NetworkManager implements NetworkAttacher {
     this.#up.delete(net.id);
     if (net.driver !== 'bridge' || !net.bridge) return;
     await this.firewall.removeNetwork(net.bridge).catch((err: unknown) => this.#log.warn('remove network rules', { network: net.id, error: messageOf(err) }));
-    await runCommand('ip', ['link', 'del', net.bridge]).catch(() => undefined);
+    await removeBridge(net.bridge).catch(() => undefined);
   }
 
   /** The addresses of `name` on a network: container name, alias, short id, or "<name>.<network>". */
@@ -390,10 +393,9 @@ export class NetworkManager implements NetworkAttacher {
     const netnsPath = join(this.#o.execRoot, 'netns', c.id);
     try {
       mkdirSync(join(this.#o.execRoot, 'netns'), { recursive: true });
-      writeFileSync(netnsPath, '');
       // recorded with the first endpoint; a namespace left by a crash is found in <exec-root>/netns
       st.netnsPath = netnsPath;
-      await runCommand('unshare', [`--net=${netnsPath}`, 'true'], { action: `create network namespace ${JSON.stringify(netnsPath)}` });
+      createNetworkNamespace(netnsPath);
       for (const id of ids) await this.#connectEndpoint(c, this.state.network(id)!, st);
       await this.#publish(c, st);
       this.#writeFiles(c, st);
@@ -510,13 +512,26 @@ export class NetworkManager implements NetworkAttacher {
     if (!had) return;
     if (Object.keys(st.ports).length > 0) await this.driver.unpublish(id);
     st.ports = {};
-    // deleting the host end removes the pair; the address is released with the owner below
-    for (const ep of Object.values(st.endpoints)) await detachEndpoint(ep.hostVeth);
+    // deleting the host end removes the pair, on a worker thread: nothing waits for it but close();
+    // the address is released with the owner below (a new veth never reuses the old one's name)
+    for (const ep of Object.values(st.endpoints)) this.#deleteVeth(ep.hostVeth, id);
     st.endpoints = {};
     this.ipam.releaseOwner(id);
     if (st.netnsPath) releaseNetns(st.netnsPath);
     delete st.netnsPath;
     this.state.save();
+  }
+
+  #deleteVeth(hostVeth: string, owner: string): void {
+    const p = detachEndpoint(hostVeth)
+      .catch((err: unknown) => this.#log.warn('delete veth', { id: owner, veth: hostVeth, error: messageOf(err) }))
+      .finally(() => this.#deleting.delete(p));
+    this.#deleting.add(p);
+  }
+
+  /** Resolves once the veth deletions started so far are done. */
+  async settled(): Promise<void> {
+    while (this.#deleting.size > 0) await Promise.all([...this.#deleting]);
   }
 
   /** When a container record is removed. */
@@ -621,6 +636,7 @@ export class NetworkManager implements NetworkAttacher {
   }
 
   async close(): Promise<void> {
+    await this.settled();
     for (const s of this.#dns.values()) await s.close();
     this.#dns.clear();
   }

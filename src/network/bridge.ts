@@ -1,5 +1,5 @@
 import { isNotFound, wrap } from '../lib/index.ts';
-import { addAddress, createBridge, deleteLink, getLink, setLinkUp, writeSysctl } from '../sys/index.ts';
+import { addAddress, createBridge, getLink, removeLink, setLinkUp, writeSysctl } from '../sys/index.ts';
 import { parseSubnet } from './cidr.ts';
 
 export interface BridgeConfig {
@@ -38,7 +38,7 @@ export async function ensureBridge(cfg: BridgeConfig): Promise<void> {
 /** Deletes the bridge; no error when it is already gone. */
 export async function removeBridge(name: string): Promise<void> {
   try {
-    await deleteLink(name);
+    await removeLink(name);
   } catch (err) {
     if (!isNotFound(err)) throw wrap(err, `remove bridge ${JSON.stringify(name)}`);
   }

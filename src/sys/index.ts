@@ -12,6 +12,8 @@ export {
   setLinkAddress, addAddress, addDefaultRoute, listRoutes,
 } from './ip.ts';
 export type { NetnsOption, LinkInfo } from './ip.ts';
+export { createNetworkNamespace, createVeth, configureInterface, removeLink, removeLinkSync } from './netlink.ts';
+export type { VethOptions, InterfaceConfig } from './netlink.ts';
 export { iptables, chainExists, ensureChain, ruleExists, ensureRule, deleteRule, listRules, deleteChain, splitRule } from './iptables.ts';
 export type { IptablesTable } from './iptables.ts';
 export { readSysctl, writeSysctl } from './sysctl.ts';

@@ -24,6 +24,17 @@ export interface NativeSys {
   mountAt(cwd: string, source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
   /** umount2(2); flags MNT_FORCE (1), MNT_DETACH (2), UMOUNT_NOFOLLOW (8). */
   umount2(target: string, flags?: number): void;
+  /** A sealed, close-on-exec memfd holding a copy of the file at `path` (for execution). */
+  sealedCopy(path: string): number;
+  /**
+   * posix_spawn of /proc/self/fd/<execFd> (argv[0] = `argv0`), empty environment, stdio from
+   * `stdio` (-1: /dev/null), a new stream socket on the child's fd 3 and `extra` at fds 4, 5...;
+   * returns the pid and the parent's end of the socket. Signals reset to their defaults and
+   * unblocked. Reap the child with reap().
+   */
+  spawnWithSync(execFd: number, argv0: string, args: string[], stdio: number[], extra?: number[]): { pid: number; sync: number };
+  /** waitpid(pid, WNOHANG): the wait status, or -1 while the child runs. */
+  reap(pid: number): number;
   /** bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]); returns its fd (close it with fs.closeSync). */
   bpfLoadDeviceProgram(insns: Buffer, license: string): number;
   /** bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) to the cgroup v2 directory; flags BPF_F_ALLOW_MULTI (2), BPF_F_REPLACE (4). */
@@ -32,6 +43,16 @@ export interface NativeSys {
   bpfQueryDevice(cgroupDir: string): number[];
   /** bpf(BPF_PROG_DETACH) of the device program with this id from the directory. */
   bpfDetachDevice(cgroupDir: string, progId: number): void;
+  /** A new network namespace bound on `path` (created if absent); the calling thread's own is restored. */
+  netnsCreate(path: string): void;
+  /** A veth pair `name` (host, up, on `bridge`) ↔ `peer` created inside the namespace at `netnsPath`; mtu 0: default. */
+  vethCreate(name: string, peer: string, netnsPath: string, bridge: string | null, peerMac: string | null, mtu: number): void;
+  /** In the namespace at `netnsPath`: address/prefix on `ifName`, lo and `ifName` up, default route via `gateway`. */
+  netnsConfigure(netnsPath: string, ifName: string, address: string, prefixLength: number, gateway: string | null): void;
+  /** RTM_DELLINK of `name` (in `netnsPath`'s namespace when given) on a worker thread. */
+  linkDelete(name: string, netnsPath: string | null): Promise<void>;
+  /** linkDelete on the calling thread. */
+  linkDeleteSync(name: string, netnsPath: string | null): void;
 }
 
 let loaded: NativeSys | undefined;
