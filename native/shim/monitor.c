@@ -469,6 +469,9 @@ int monitor_run(const struct plan *p, int node) {
   }
   close(sp[1]);
   m.sp = sp[0];
+  /* the preserved fds (4.. as spawned) are the container's alone now */
+  int preserve = preserved_fds(p);
+  for (int i = 0; i < preserve; i++) close(PRESERVED_FDS_FROM + i);
   for (int i = 0; i < 3; i++)
     if (child_ends[i] >= 0) close(child_ends[i]);
   if (strcmp(mode, "inherit") == 0) {

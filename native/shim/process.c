@@ -254,6 +254,12 @@ static void exec_process(const struct plan *p, int sync) {
   _exit(err == ENOENT ? 127 : 126);
 }
 
+int preserved_fds(const struct plan *p) {
+  const char *n = plan_str(p, "preserve-fds", 1);
+  int v = n ? atoi(n) : 0;
+  return v > 0 && v < 65536 ? v : 0;
+}
+
 static void die(int sync, struct shim_error *err) {
   msg_sendf(sync, "error %s", err->msg);
   _exit(1);
@@ -295,8 +301,21 @@ void stage2(const struct plan *p, int sync, struct stdio_fds *io) {
   } else {
     setsid();
   }
-  /* no fd of the host survives past this point but stdio and the sync socket */
-  if (sync > 3) syscall(SYS_close_range, 3, sync - 1, 0);
+  /* no fd of the host survives past this point but stdio, the preserved fds (moved down to
+   * 3..3+N-1, ascending so no source is overwritten before it is copied) and the sync socket */
+  int preserve = preserved_fds(p);
+  for (int i = 0; i < preserve; i++) {
+    if (dup2(PRESERVED_FDS_FROM + i, 3 + i) < 0) {
+      fail(&err, errno, "preserve fd %d", 3 + i);
+      die(sync, &err);
+    }
+  }
+  int keep = 3 + preserve;
+  if (sync < keep) {
+    fail(&err, EBADF, "preserve fds: sync socket %d among them", sync);
+    die(sync, &err);
+  }
+  if (sync > keep) syscall(SYS_close_range, keep, sync - 1, 0);
   syscall(SYS_close_range, sync + 1, ~0U, 0);
   int nnp = plan_has(p, "nnp");
   if (!nnp && load_seccomp(p, &err) < 0) die(sync, &err);
@@ -326,6 +345,6 @@ void stage2(const struct plan *p, int sync, struct stdio_fds *io) {
   if (nnp && load_seccomp(p, &err) < 0) die(sync, &err);
   const char *um = plan_str(p, "umask", 1);
   if (um) umask((mode_t)strtoul(um, NULL, 8));
-  syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
   exec_process(p, sync);
 }

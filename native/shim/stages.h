@@ -19,6 +19,11 @@ int has_joined_ns(const struct plan *p);
  * this: it waits for the id maps (the monitor writes them unasked) and becomes stage 2. */
 void stage1_direct(const struct plan *p, int sync, struct stdio_fds *io, int flags) __attribute__((noreturn));
 
+/* `preserve-fds N`: the runtime spawned the shim with N extra fds at PRESERVED_FDS_FROM.., which
+ * the container process gets as 3..3+N-1 (runc's --preserve-fds). */
+#define PRESERVED_FDS_FROM 4
+int preserved_fds(const struct plan *p);
+
 /* A joined cgroup namespace, opened by stage 1 while host paths still resolve. */
 extern int cgroup_ns_fd;
 

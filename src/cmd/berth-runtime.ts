@@ -1,7 +1,7 @@
 // berth-runtime: a runc-compatible OCI runtime CLI over the runtime library (src/runtime/).
 import { appendFileSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, errorCode, invalidArgument, messageOf, alreadyExists, type Logger } from '../lib/index.ts';
 import { Runtime, defaultSpec, parseSignal, validateSpec, type Process } from '../runtime/index.ts';
 
@@ -105,12 +105,25 @@ interface CreateFlags {
   pidFile?: string;
   consoleSocket?: string;
   detach?: boolean;
+  preserveFds?: number;
+}
+
+/** --preserve-fds N: this process's fds 3..3+N-1 go to the container process as the same numbers. */
+function preservedFds(n: number | undefined): number[] {
+  return Array.from({ length: n ?? 0 }, (_, i) => 3 + i);
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`invalid count ${JSON.stringify(value)}`);
+  return n;
 }
 
 function createOptions(opts: CreateFlags) {
-  const o: { bundle: string; pidFile?: string; consoleSocket?: string } = { bundle: bundleOf(opts) };
+  const o: { bundle: string; pidFile?: string; consoleSocket?: string; extraFds?: number[] } = { bundle: bundleOf(opts) };
   if (opts.pidFile) o.pidFile = opts.pidFile;
   if (opts.consoleSocket) o.consoleSocket = opts.consoleSocket;
+  if (opts.preserveFds) o.extraFds = preservedFds(opts.preserveFds);
   return o;
 }
 
@@ -121,6 +134,7 @@ program
   .option('-b, --bundle <dir>', 'path to the bundle (default: current directory)')
   .option('--pid-file <file>', 'write the container pid to this file')
   .option('--console-socket <path>', 'unix socket that receives the pty master')
+  .option('--preserve-fds <n>', 'pass this many extra fds (3, 4...) to the container process', parseCount)
   .option('--no-pivot', 'accepted for compatibility; ignored')
   .action(
     act(async (id: string, opts: CreateFlags) => {
@@ -141,6 +155,7 @@ program
   .option('-b, --bundle <dir>', 'path to the bundle (default: current directory)')
   .option('--pid-file <file>', 'write the container pid to this file')
   .option('--console-socket <path>', 'unix socket that receives the pty master')
+  .option('--preserve-fds <n>', 'pass this many extra fds (3, 4...) to the container process', parseCount)
   .option('-d, --detach', 'detach from the container process')
   .option('--no-pivot', 'accepted for compatibility; ignored')
   .action(
@@ -222,6 +237,7 @@ program
 
 interface ExecFlags {
   process?: string;
+  preserveFds?: number;
   tty?: boolean;
   detach?: boolean;
   pidFile?: string;
@@ -244,6 +260,7 @@ program
   .option('-d, --detach', 'detach from the process')
   .option('--pid-file <file>', 'write the process pid to this file')
   .option('--console-socket <path>', 'unix socket that receives the pty master')
+  .option('--preserve-fds <n>', 'pass this many extra fds (3, 4...) to the process', parseCount)
   .option('-e, --env <var>', 'set an environment variable', (v: string, p: string[]) => [...p, v], [] as string[])
   .option('--cwd <dir>', 'working directory in the container')
   .option('-u, --user <uid[:gid]>', 'user id (and group id)')
@@ -281,6 +298,7 @@ program
       const execOpts: Parameters<Runtime['exec']>[1] = { process: proc };
       if (opts.pidFile) execOpts.pidFile = opts.pidFile;
       if (opts.consoleSocket) execOpts.consoleSocket = opts.consoleSocket;
+      if (opts.preserveFds) execOpts.extraFds = preservedFds(opts.preserveFds);
       if (proc.terminal && !opts.consoleSocket && !opts.detach) {
         // the exec starts at once: relay what it writes from the attach socket, as run -t does
         execOpts.stdio = { mode: 'log', openStdin: true };

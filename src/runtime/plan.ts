@@ -78,6 +78,8 @@ export interface PlanContext {
   warn?: (msg: string) => void;
   /** Capability bounding set of the runtime (default: /proc/self/status CapBnd). */
   bounding?: bigint;
+  /** How many extra fds the shim is spawned with (at 4...), given to the process as 3... */
+  preserveFds?: number;
 }
 
 /** The namespaces of a spec as [shim name, path or ''] with user first. */
@@ -181,6 +183,7 @@ function monitorRecords(ctx: PlanContext): PlanRecord[] {
   if (ctx.files.pidFile) recs.push(['pid-file', ctx.files.pidFile]);
   if (ctx.files.hookState) recs.push(['hook-state', ctx.files.hookState]);
   if (ctx.autostart) recs.push(['autostart']);
+  if (ctx.preserveFds) recs.push(['preserve-fds', ctx.preserveFds]);
   return recs;
 }
 

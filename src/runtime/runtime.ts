@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, fstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -73,6 +73,19 @@ function planStdio(s: StdioOptions | undefined): { plan: PlanStdio; fds: ShimStd
   if (s.logMaxSize !== undefined) plan.logMaxSize = s.logMaxSize;
   if (s.logMaxFiles !== undefined) plan.logMaxFiles = s.logMaxFiles;
   return { plan, fds: ['ignore', 'ignore', 'ignore'] };
+}
+
+/** Extra fds to pass to the process, checked to be open fds of this process. */
+function checkExtraFds(fds: readonly number[] | undefined): number[] {
+  for (const fd of fds ?? []) {
+    if (!Number.isInteger(fd) || fd < 0) throw invalidArgument(`preserve fds: invalid fd ${JSON.stringify(fd)}`);
+    try {
+      fstatSync(fd);
+    } catch {
+      throw invalidArgument(`preserve fds: fd ${fd} is not open`);
+    }
+  }
+  return [...(fds ?? [])];
 }
 
 /** The devices every container may use whatever its rules say (runc's AllowedDevices). */
@@ -179,6 +192,7 @@ export class Runtime {
     try {
       this.store.writeSpec(id, spec);
       const stdio = planStdio(options.stdio);
+      const extraFds = checkExtraFds(options.extraFds);
       if (spec.process?.terminal && !options.consoleSocket && stdio.plan.mode !== 'pipe') {
         throw invalidArgument('process.terminal needs a console socket (--console-socket) or log stdio');
       }
@@ -191,6 +205,7 @@ export class Runtime {
         cgroupDirs: cgroup.dirs(),
         warn: (msg) => log.warn(msg),
         bounding: this.bounding(),
+        preserveFds: extraFds.length,
       };
       if (inContainerHooks) ctx.files.hookState = join(dir, 'hook-state.json');
       if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
@@ -199,7 +214,7 @@ export class Runtime {
       const planPath = join(dir, 'plan');
       writeFileSync(planPath, encodePlan(compilePlan(spec, ctx)));
 
-      channel = await spawnShim(this.shimPath, planPath, stdio.fds);
+      channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds);
       const first = await channel.next();
       if (!first?.startsWith('pid ')) throw this.shimError(first);
       pid = Number(first.slice(4));
@@ -599,6 +614,7 @@ export class Runtime {
         throw invalidArgument('a terminal needs a console socket (--console-socket) or log stdio');
       }
       const stdio = planStdio(options.stdio);
+      const extraFds = checkExtraFds(options.extraFds);
       const ctx: PlanContext = {
         bundle: stored.bundle,
         files: { control: files.control, exitFile: files.exitFile },
@@ -606,6 +622,7 @@ export class Runtime {
         warn: (msg) => this.logger.warn(msg, { id, execId }),
         bounding: this.bounding(),
         autostart: options.waitForStart !== true,
+        preserveFds: extraFds.length,
       };
       if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
       if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);
@@ -613,7 +630,7 @@ export class Runtime {
       const execSpec: Spec = { ...spec, process: options.process };
       const planPath = join(files.dir, 'plan');
       writeFileSync(planPath, encodePlan(compileExecPlan(execSpec, options.process, stored.pid, ctx)));
-      channel = await spawnShim(this.shimPath, planPath, stdio.fds);
+      channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds);
       const first = await channel.next();
       if (!first?.startsWith('pid ')) throw this.shimError(first);
       pid = Number(first.slice(4));

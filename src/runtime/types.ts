@@ -54,6 +54,11 @@ export interface CreateOptions {
   /** AF_UNIX socket path that receives the pty master (SCM_RIGHTS) when process.terminal. */
   consoleSocket?: string;
   stdio?: StdioOptions;
+  /**
+   * Fds of this process the container process gets as 3, 4... (runc's --preserve-fds N passes
+   * [3, ..., 3+N-1]); they are not closed before exec.
+   */
+  extraFds?: number[];
   /** Overrides process.terminal's console size. */
   signal?: AbortSignal;
 }
@@ -81,6 +86,8 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   stdio?: StdioOptions;
+  /** Fds of this process the exec'd process gets as 3, 4... (as CreateOptions.extraFds). */
+  extraFds?: number[];
 }
 
 export interface ExecResult {

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createConnection, type Socket } from 'node:net';
-import { unavailable } from '../lib/index.ts';
+import { closeSync } from 'node:fs';
+import { createConnection, Socket } from 'node:net';
+import { messageOf, unavailable } from '../lib/index.ts';
+import { nativeSys } from './native.ts';
 
 /**
  * The runtime's side of berth-shim's sync protocol (native/shim/PROTOCOL.md): the shim is
@@ -56,18 +57,53 @@ export class ShimChannel {
 
 export type ShimStdio = [number | 'ignore', number | 'ignore', number | 'ignore'];
 
-/** Spawns berth-shim for a plan; resolves with the sync channel once the process is running. */
-export function spawnShim(shimPath: string, planPath: string, stdio: ShimStdio = ['ignore', 'ignore', 'ignore']): Promise<ShimChannel> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(shimPath, [planPath], { stdio: [stdio[0], stdio[1], stdio[2], 'pipe'], env: {} });
-    const sock = child.stdio[3] as Socket | null;
-    child.once('error', (err) => reject(unavailable(`spawn ${JSON.stringify(shimPath)}: ${err.message}`, err)));
-    child.once('spawn', () => {
-      if (!sock) return reject(unavailable('spawn shim: no sync socket'));
-      resolve(new ShimChannel(sock));
-    });
-    child.unref();
-  });
+interface SealedShim {
+  path: string;
+  fd: number;
+}
+let sealed: SealedShim | undefined;
+
+/** A sealed memfd copy of the shim, made once per path (the daemon keeps it for its lifetime). */
+function sealedShim(shimPath: string): number {
+  if (sealed?.path === shimPath) return sealed.fd;
+  const fd = nativeSys().sealedCopy(shimPath);
+  if (sealed) closeSync(sealed.fd);
+  sealed = { path: shimPath, fd };
+  return fd;
+}
+
+/** Reaps the shim's first process, which exits as soon as it has forked the monitor. */
+function reapSoon(pid: number, delayMs = 1): void {
+  let status: number;
+  try {
+    status = nativeSys().reap(pid);
+  } catch {
+    return; // not our child any more
+  }
+  if (status !== -1) return;
+  setTimeout(() => reapSoon(pid, Math.min(delayMs * 2, 1000)), delayMs).unref();
+}
+
+/**
+ * Spawns berth-shim for a plan; resolves with the sync channel once the process is running.
+ * `extraFds` (fds of this process) are passed on at fds 4, 5... (the plan's `preserve-fds`).
+ * posix_spawn through the addon rather than child_process: no fork of the daemon's heap, and the
+ * shim runs from a sealed memfd copy, so it need not copy and re-execute itself.
+ */
+export function spawnShim(
+  shimPath: string,
+  planPath: string,
+  stdio: ShimStdio = ['ignore', 'ignore', 'ignore'],
+  extraFds: readonly number[] = [],
+): Promise<ShimChannel> {
+  try {
+    const fds = stdio.map((x) => (x === 'ignore' ? -1 : x));
+    const { pid, sync } = nativeSys().spawnWithSync(sealedShim(shimPath), shimPath, [planPath], fds, [...extraFds]);
+    reapSoon(pid);
+    return Promise.resolve(new ShimChannel(new Socket({ fd: sync, readable: true, writable: true })));
+  } catch (err) {
+    return Promise.reject(unavailable(`spawn ${JSON.stringify(shimPath)}: ${messageOf(err)}`, err));
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { spawnSync, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binPath } from '../../src/lib/index.ts';
 import { Scratch } from './helpers.ts';
@@ -101,4 +101,47 @@ test('berth-runtime exec -t and run -t relay a monitor-held terminal', () => {
   const run = cli(['run', '-b', ttyBundle, s.id('runtty')]);
   assert.equal(run.status, 2, run.stderr);
   assert.match(run.stdout, /\/dev\/pts\/0/);
+});
+
+test('berth-runtime run/create/exec --preserve-fds pass fds 3.. into the process and no more', () => {
+  const a = join(s.dir, 'fd-a');
+  const b = join(s.dir, 'fd-b');
+  writeFileSync(a, 'first\n');
+  writeFileSync(b, 'second\n');
+  const opened: number[] = [];
+  // each run gets fds of its own: a shared open file keeps the offset a previous reader left
+  const fds = (...paths: string[]): StdioOptions => {
+    const list = paths.map((p) => openSync(p, 'r'));
+    opened.push(...list);
+    return ['ignore', 'pipe', 'pipe', ...list];
+  };
+  const env = { ...process.env, NODE_EXTRA_CA_CERTS: '' };
+  const probe = 'cat <&3; cat <&4 2>&1; for n in 3 4 5 6; do [ -e /proc/self/fd/$n ] && echo "fd $n"; done; true';
+  const id = s.id('fds');
+  try {
+    const run = spawnSync(bin, ['--root', s.root, 'run', '--preserve-fds', '2', '-b', s.bundle(['sh', '-c', probe]), s.id('fdrun')], { stdio: fds(a, b, a), encoding: 'utf8', env });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'first\nsecond\nfd 3\nfd 4\n', 'fds 3 and 4 readable, the third fd (5) not passed');
+
+    const one = spawnSync(bin, ['--root', s.root, 'run', '--preserve-fds', '1', '-b', s.bundle(['sh', '-c', probe]), s.id('fdone')], { stdio: fds(a, b), encoding: 'utf8', env });
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stdout, /^first\n(.*\n)?fd 3\n$/s);
+    assert.doesNotMatch(one.stdout, /second|fd 4/);
+
+    // create keeps the fd in the waiting process until start; exec gets its own
+    const createStdio: StdioOptions = ['ignore', 'ignore', 'ignore', ...(fds(b).slice(3) as number[])];
+    const created = spawnSync(bin, ['--root', s.root, 'create', '--preserve-fds', '1', '-b', s.bundle(['sh', '-c', 'cat <&3 > /tmp/got; sleep 60']), id], { stdio: createStdio, env });
+    assert.equal(created.status, 0);
+    assert.equal(cli(['start', id]).status, 0);
+    const exec = spawnSync(bin, ['--root', s.root, 'exec', '--preserve-fds', '1', id, 'sh', '-c', 'while [ ! -s /tmp/got ]; do sleep 0.05; done; cat /tmp/got; cat <&3'], { stdio: fds(a), encoding: 'utf8', env });
+    assert.equal(exec.status, 0, exec.stderr);
+    assert.equal(exec.stdout, 'second\nfirst\n');
+
+    const bad = spawnSync(bin, ['--root', s.root, 'run', '--preserve-fds', 'x', s.id('fdbad')], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--preserve-fds <n>' argument 'x' is invalid\. invalid count "x"/);
+  } finally {
+    cli(['delete', '-f', id]);
+    for (const fd of opened) closeSync(fd);
+  }
 });
