@@ -445,6 +445,7 @@ int monitor_run(const struct plan *p, int node) {
                            atoi(plan_str(p, "log", 3) ? plan_str(p, "log", 3) : "1"), &err) < 0)
     abort_setup(err.msg);
 
+  if (prepare_idmapped_mounts(p, &err) < 0) abort_setup(err.msg);
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) abort_setup("create sync socket");
   int direct = !has_joined_ns(p);
@@ -472,6 +473,7 @@ int monitor_run(const struct plan *p, int node) {
   /* the preserved fds (4.. as spawned) are the container's alone now */
   int preserve = preserved_fds(p);
   for (int i = 0; i < preserve; i++) close(PRESERVED_FDS_FROM + i);
+  close_idmapped_mounts();
   for (int i = 0; i < 3; i++)
     if (child_ends[i] >= 0) close(child_ends[i]);
   if (strcmp(mode, "inherit") == 0) {

@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,101 @@
 #include <unistd.h>
 
 static int rootfd = -1;
+
+/* Idmapped bind mounts, made by the monitor in the host's namespaces (only there is it
+ * privileged over the source's filesystem) and moved into place by stage 2, which inherits
+ * the detached mount fds. */
+#define MAX_IDMAPPED 64
+static struct {
+  const struct plan_rec *r;
+  int fd;
+} idmapped[MAX_IDMAPPED];
+static int n_idmapped;
+
+/* Whether a mount record carries id maps (fields 9, 10: uid_map and gid_map text; 11: recursive). */
+static int is_idmapped(const struct plan_rec *r) {
+  return strcmp(r->f[0], "mount") == 0 && r->n >= 12 && r->f[9][0] && r->f[10][0];
+}
+
+/* A user namespace with these id maps: a child unshares it and waits to be killed; the fd to
+ * its namespace outlives it. */
+static int userns_with_maps(const char *uidmap, const char *gidmap, struct shim_error *err) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) return fail(err, errno, "idmap: pipe");
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(ready[0]);
+    close(ready[1]);
+    return fail(err, e, "idmap: fork");
+  }
+  if (pid == 0) {
+    close(ready[0]);
+    char ok = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+    if (write(ready[1], &ok, 1) != 1) _exit(1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char ok = 0;
+  ssize_t n;
+  do n = read(ready[0], &ok, 1);
+  while (n < 0 && errno == EINTR);
+  close(ready[0]);
+  int fd = -1;
+  char path[64];
+  if (n != 1 || ok != 'y') {
+    fail(err, EPERM, "idmap: create user namespace");
+    goto out;
+  }
+  snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+  if (write_file(path, uidmap, strlen(uidmap), err) < 0) goto out;
+  snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+  if (write_file(path, gidmap, strlen(gidmap), err) < 0) goto out;
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(err, errno, "idmap: open user namespace");
+out:
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  return fd;
+}
+
+int prepare_idmapped_mounts(const struct plan *p, struct shim_error *err) {
+  for (int i = 0; i < p->n; i++) {
+    const struct plan_rec *r = &p->recs[i];
+    if (!is_idmapped(r)) continue;
+    const char *src = r->f[1], *dst = r->f[2];
+    if (n_idmapped == MAX_IDMAPPED) return fail(err, E2BIG, "mount \"%s\": more than %d idmapped mounts", dst, MAX_IDMAPPED);
+    unsigned long flags = strtoul(r->f[4], NULL, 0);
+    int recursive = strcmp(r->f[11], "1") == 0;
+    cleanup_fd int ns = userns_with_maps(r->f[9], r->f[10], err);
+    if (ns < 0) return prefix_error(err, "mount \"%s\"", dst);
+    int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((flags & MS_REC) ? AT_RECURSIVE : 0));
+    if (tree < 0) return fail(err, errno, "mount \"%s\": idmap: open_tree \"%s\"", dst, src);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) {
+      int e = errno;
+      close(tree);
+      return fail(err, e, "mount \"%s\": idmap \"%s\"", dst, src);
+    }
+    idmapped[n_idmapped].r = r;
+    idmapped[n_idmapped].fd = tree;
+    n_idmapped++;
+  }
+  return 0;
+}
+
+void close_idmapped_mounts(void) {
+  for (int i = 0; i < n_idmapped; i++) close(idmapped[i].fd);
+  n_idmapped = 0;
+}
+
+static int idmapped_fd(const struct plan_rec *r) {
+  for (int i = 0; i < n_idmapped; i++)
+    if (idmapped[i].r == r) return idmapped[i].fd;
+  return -1;
+}
 
 static int openat2_in_root(int dirfd, const char *path, int flags) {
   struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
@@ -145,8 +243,18 @@ static int do_mount(const struct plan_rec *r, struct shim_error *err) {
   char fdpath[64];
   snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
   int rc;
-  if (bind) rc = mount(src, fdpath, NULL, MS_BIND | (flags & MS_REC), NULL);
-  else rc = mount(src, fdpath, type[0] ? type : NULL, flags & ~(MS_BIND | MS_REC), data[0] ? data : NULL);
+  if (is_idmapped(r)) {
+    int tree = idmapped_fd(r);
+    if (tree < 0) {
+      close(fd);
+      return fail(err, EBADF, "mount \"%s\": idmapped mount not prepared", dst);
+    }
+    rc = move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  } else if (bind) {
+    rc = mount(src, fdpath, NULL, MS_BIND | (flags & MS_REC), NULL);
+  } else {
+    rc = mount(src, fdpath, type[0] ? type : NULL, flags & ~(MS_BIND | MS_REC), data[0] ? data : NULL);
+  }
   int e = errno;
   close(fd);
   if (rc < 0) return fail(err, e, "mount \"%s\"", dst);
@@ -165,6 +273,15 @@ static int do_mount(const struct plan_rec *r, struct shim_error *err) {
       return fail(err, e, "mount \"%s\": set propagation", dst);
     }
     close(fd);
+  }
+  /* "rro", "rnosuid"...: mount_setattr over the whole tree at the target */
+  unsigned long long attr_set = r->n >= 9 ? strtoull(r->f[7], NULL, 0) : 0, attr_clr = r->n >= 9 ? strtoull(r->f[8], NULL, 0) : 0;
+  if (attr_set || attr_clr) {
+    cleanup_fd int tfd = openat2_in_root(rootfd, dst, O_PATH);
+    if (tfd < 0) return fail(err, errno, "mount \"%s\": reopen", dst);
+    struct mount_attr attr = {.attr_set = attr_set, .attr_clr = attr_clr};
+    if (mount_setattr(tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      return fail(err, errno, "mount \"%s\": set recursive attributes", dst);
   }
   return 0;
 }

@@ -32,5 +32,9 @@ void stage2(const struct plan *p, int sync, struct stdio_fds *io) __attribute__(
 int setup_rootfs(const struct plan *p, int sync, struct shim_error *err);
 int finish_rootfs(const struct plan *p, struct shim_error *err);
 int run_hooks(const struct plan *p, const char *kind, struct shim_error *err);
+/* The monitor, before it forks the container: the detached idmapped mounts of the plan's
+ * `mount` records with id maps; stage 2 moves them into place; the monitor closes its copies. */
+int prepare_idmapped_mounts(const struct plan *p, struct shim_error *err);
+void close_idmapped_mounts(void);
 
 #endif

@@ -93,3 +93,18 @@ test('compileExecPlan joins every namespace of the container by path and autosta
   assert.ok(!recs.some((r) => r[0] === 'rootfs' || r[0] === 'mount'));
   assert.ok(recs.some((r) => r[0] === 'autostart'));
 });
+
+test('compilePlan adds recursive attributes and id maps to mount records, and preserve-fds', () => {
+  const s = spec();
+  s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 10 }];
+  s.linux!.gidMappings = [{ containerID: 0, hostID: 2000, size: 10 }];
+  s.mounts!.push({ destination: '/r', type: 'bind', source: '/', options: ['rbind', 'rro', 'rnosuid', 'rnoatime'] });
+  s.mounts!.push({ destination: '/i', type: 'bind', source: '/', options: ['rbind', 'ridmap'], uidMappings: [{ containerID: 5, hostID: 0, size: 1 }] });
+  s.mounts!.push({ destination: '/p', type: 'bind', source: '/', options: ['bind'] });
+  const recs = compilePlan(s, ctx({ preserveFds: 2 }));
+  const mount = (dest: string) => recs.find((r) => r[0] === 'mount' && r[2] === dest)!;
+  assert.deepEqual(mount('/r').slice(7), [0x1 | 0x2 | 0x10, 0x70]);
+  assert.deepEqual(mount('/i').slice(7), [0, 0, '5 0 1\n', '0 2000 10\n', 1], 'the mount maps uids, the container its gids');
+  assert.equal(mount('/p').length, 7, 'a plain mount keeps the short record');
+  assert.deepEqual(recs.find((r) => r[0] === 'preserve-fds'), ['preserve-fds', 2]);
+});

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import { invalidArgument } from '../lib/index.ts';
-import type { Hook, LinuxDevice, Mount, Process, Spec } from './spec/index.ts';
+import type { Hook, LinuxDevice, LinuxIDMapping, Mount, Process, Spec } from './spec/index.ts';
 import { ociDefaultDevices } from './spec/index.ts';
 import {
   CAP_LAST_CAP,
@@ -101,7 +101,37 @@ function hookRecords(kind: string, hooks: readonly Hook[] | undefined): PlanReco
   });
 }
 
-function mountRecords(m: Mount, ctx: PlanContext): PlanRecord[] {
+/** An id_map file's text ("inside outside count" lines) of OCI mappings. */
+function idMapText(maps: readonly LinuxIDMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`).join('\n') + '\n';
+}
+
+/**
+ * The extra fields of a mount record: mount_setattr(AT_RECURSIVE) attributes ("rro", "rnosuid"...)
+ * and, for an idmapped bind (runtime-spec "idmap"/"ridmap" or mounts[].uidMappings), the id maps
+ * of the user namespace the mount is mapped with: uid_map text, gid_map text, 1 when recursive.
+ * The mount's own mappings win; the container's are the default, as the spec says.
+ */
+function mountExtraFields(m: Mount, spec: Spec, opts: ReturnType<typeof parseMountOptions>): (string | number)[] {
+  const idmap = opts.extensions.includes('idmap') || opts.extensions.includes('ridmap') || (m.uidMappings?.length ?? 0) > 0 || (m.gidMappings?.length ?? 0) > 0;
+  if (!idmap) return opts.recAttrSet || opts.recAttrClear ? [opts.recAttrSet, opts.recAttrClear] : [];
+  const where = `mount ${JSON.stringify(m.destination)}`;
+  if (!opts.bind) throw invalidArgument(`${where}: idmapped mounts must be bind mounts`);
+  const uids = m.uidMappings?.length ? m.uidMappings : spec.linux?.uidMappings ?? [];
+  const gids = m.gidMappings?.length ? m.gidMappings : spec.linux?.gidMappings ?? [];
+  if (uids.length === 0 || gids.length === 0) {
+    throw invalidArgument(`${where}: idmapped mount needs uidMappings and gidMappings (on the mount or in linux)`);
+  }
+  for (const map of [...uids, ...gids]) {
+    if (![map.containerID, map.hostID, map.size].every((n) => Number.isInteger(n) && n >= 0) || map.size === 0) {
+      throw invalidArgument(`${where}: invalid id mapping ${JSON.stringify(map)}`);
+    }
+  }
+  const recursive = opts.extensions.includes('ridmap') ? 1 : 0;
+  return [opts.recAttrSet, opts.recAttrClear, idMapText(uids), idMapText(gids), recursive];
+}
+
+function mountRecords(m: Mount, ctx: PlanContext, spec: Spec): PlanRecord[] {
   const dest = m.destination;
   if (!isAbsolute(dest)) throw invalidArgument(`mount ${JSON.stringify(dest)}: destination must be absolute`);
   const type = m.type ?? '';
@@ -129,7 +159,7 @@ function mountRecords(m: Mount, ctx: PlanContext): PlanRecord[] {
   }
   const flags = opts.bind ? opts.flags & ~MS.REMOUNT : opts.flags;
   // one propagation change per mount: the last one given wins, as with mount(8)
-  return [['mount', source, dest, opts.bind ? '' : type, flags, opts.propagation.at(-1) ?? 0, opts.data]];
+  return [['mount', source, dest, opts.bind ? '' : type, flags, opts.propagation.at(-1) ?? 0, opts.data, ...mountExtraFields(m, spec, opts)]];
 }
 
 function deviceRecord(d: LinuxDevice): PlanRecord {
@@ -214,7 +244,7 @@ export function compilePlan(spec: Spec, ctx: PlanContext): PlanRecord[] {
   recs.push(['rootfs-propagation', prop]);
   let devTmpfs = false;
   for (const m of spec.mounts ?? []) {
-    recs.push(...mountRecords(m, ctx));
+    recs.push(...mountRecords(m, ctx, spec));
     if (posix.normalize(m.destination) === '/dev') devTmpfs = !parseMountOptions(m.options ?? [], m.type).bind;
   }
   const devices = [...(devTmpfs ? ociDefaultDevices : []), ...(spec.linux?.devices ?? [])];
