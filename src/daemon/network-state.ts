@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errorCode, invalidArgument, wrap, writeFileAtomicSync } from '../lib/index.ts';
 
@@ -93,9 +93,21 @@ export class NetworkStateFile {
     }
   }
 
-  save(): void {
+  /**
+   * Writes the file atomically (temp file + rename); durably (fsync) only when asked, as for
+   * network records: the per-container part describes namespaces and veths that do not outlive a
+   * reboot, and an fsync per container start and stop would cost more than the networking itself.
+   */
+  save(options: { durable?: boolean } = {}): void {
     mkdirSync(dirname(this.file), { recursive: true });
-    writeFileAtomicSync(this.file, JSON.stringify(this.state, null, 1));
+    const data = JSON.stringify(this.state, null, 1);
+    if (options.durable) {
+      writeFileAtomicSync(this.file, data);
+      return;
+    }
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, this.file);
   }
 
   networks(): NetworkRecord[] {
@@ -108,12 +120,12 @@ export class NetworkStateFile {
 
   putNetwork(n: NetworkRecord): void {
     this.state.networks[n.id] = n;
-    this.save();
+    this.save({ durable: true });
   }
 
   deleteNetwork(id: string): void {
     delete this.state.networks[id];
-    this.save();
+    this.save({ durable: true });
   }
 
   container(id: string): ContainerNetworkState | undefined {

@@ -1,4 +1,4 @@
-import { readFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { conflict, errorCode, invalidArgument, notFound, unavailable, wrap, writeFileAtomicSync } from '../lib/index.ts';
 import { broadcastOf, firstHost, formatSubnet, intToIp, ipToInt, parseSubnet, subnetContains, subnetsOverlap } from './cidr.ts';
@@ -43,9 +43,21 @@ export class Ipam {
     }
   }
 
-  private save(state: IpamState): void {
+  /**
+   * Pools are written durably (fsync); allocations only atomically (temp file + rename): they
+   * describe endpoints that do not outlive a reboot, and the daemon releases those of containers
+   * that no longer run when it starts, so an fsync per container start and stop buys nothing.
+   */
+  private save(state: IpamState, options: { durable?: boolean } = {}): void {
     mkdirSync(dirname(this.file), { recursive: true });
-    writeFileAtomicSync(this.file, JSON.stringify(state, null, 1));
+    const data = JSON.stringify(state, null, 1);
+    if (options.durable) {
+      writeFileAtomicSync(this.file, data);
+      return;
+    }
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, data);
+    renameSync(tmp, this.file);
   }
 
   /** Registers a network's pool; conflict when its subnet overlaps another network's. */
@@ -70,7 +82,7 @@ export class Ipam {
       pool.ipRange = formatSubnet(range);
     }
     state.pools[network] = pool;
-    this.save(state);
+    this.save(state, { durable: true });
     return pool;
   }
 
@@ -91,7 +103,7 @@ export class Ipam {
       throw conflict(`ipam: network ${JSON.stringify(network)} has addresses in use (${held.map(([ip]) => ip).join(', ')})`);
     }
     delete state.pools[network];
-    this.save(state);
+    this.save(state, { durable: true });
   }
 
   pool(network: string): IpamPool | undefined {
