@@ -31,7 +31,7 @@ import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
 import { OCI_VERSION, alwaysAllowedDeviceRules, validateSpec } from './spec/index.ts';
 import { parseSignal, readCapabilitySet } from './linux/index.ts';
 import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
-import { createCgroupManager, type CgroupStats, type ContainerCgroupManager } from './cgroups/index.ts';
+import { createCgroupManager, type CgroupMode, type CgroupStats, type ContainerCgroupManager } from './cgroups/index.ts';
 import { runHooks } from './hooks.ts';
 import { assertCan } from './state-machine.ts';
 import { StateStore, checkId, type StoredState } from './state-store.ts';
@@ -95,8 +95,8 @@ function withDefaultDevices(r: LinuxResources): LinuxResources {
   return r.devices ? { ...r, devices: [...r.devices, ...defaultDeviceRules] } : r;
 }
 
-function openCgroup(cgroupsPath: string): ContainerCgroupManager {
-  return createCgroupManager(cgroupsPath);
+function openCgroup(cgroupsPath: string, mode?: CgroupMode): ContainerCgroupManager {
+  return createCgroupManager(cgroupsPath, mode ? { mode } : {});
 }
 
 export class Runtime {
@@ -104,8 +104,10 @@ export class Runtime {
   private readonly logger: Logger;
   private readonly shimPath: string;
   private readonly store: StateStore;
+  private readonly cgroupMode: CgroupMode | undefined;
 
   constructor(options: RuntimeOptions) {
+    this.cgroupMode = options.cgroupMode;
     this.root = resolve(options.root);
     this.logger = options.logger ?? nullLogger;
     this.shimPath = options.shimPath ?? binPath('berth-shim');
@@ -185,7 +187,7 @@ export class Runtime {
       throw invalidArgument(`${verb} ${JSON.stringify(id)}: state path ${JSON.stringify(files.control)} is too long for a unix socket`);
     }
     const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
-    const cgroup = openCgroup(cgroupsPath);
+    const cgroup = openCgroup(cgroupsPath, this.cgroupMode);
     let pid = 0;
     let channel: ShimChannel | undefined;
     const log = this.logger.with({ id });
@@ -231,6 +233,7 @@ export class Runtime {
         created,
         started: false,
         cgroupsPath,
+        ...(this.cgroupMode ? { cgroupMode: this.cgroupMode } : {}),
       };
       const hookState = JSON.stringify(this.ociState(stored, 'creating'));
       if (ctx.files.hookState) writeFileSync(ctx.files.hookState, hookState);
@@ -356,7 +359,7 @@ export class Runtime {
   private statusOf(stored: StoredState): ContainerStatus {
     if (this.readExit(stored.id)) return 'stopped';
     if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
-    if (openCgroup(stored.cgroupsPath).isFrozen()) return 'paused';
+    if (openCgroup(stored.cgroupsPath, stored.cgroupMode).isFrozen()) return 'paused';
     return stored.started ? 'running' : 'created';
   }
 
@@ -394,7 +397,7 @@ export class Runtime {
   /** Resolves with the exit status of the container (or of one exec) once it exits. */
   async wait(id: string, options: { execId?: string; signal?: AbortSignal } = {}): Promise<ExitStatus> {
     const stored = this.store.read('wait', id);
-    const cgroup = openCgroup(stored.cgroupsPath);
+    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
     for (;;) {
       const done = this.readExit(id, options.execId);
       if (done) return { exitCode: done.exitCode, signal: done.signal, exitedAt: done.time, oomKilled: !options.execId && (await cgroup.oomKilled()) };
@@ -427,7 +430,7 @@ export class Runtime {
     } catch (err) {
       throw wrap(err, `kill ${JSON.stringify(id)}`);
     }
-    const cgroup = openCgroup(stored.cgroupsPath);
+    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
     if (options.all) {
       for (const p of await cgroup.pids()) {
         try {
@@ -450,7 +453,7 @@ export class Runtime {
   }
 
   private async killAll(id: string, stored: StoredState): Promise<void> {
-    const cgroup = openCgroup(stored.cgroupsPath);
+    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
     for (const p of await cgroup.pids()) {
       try {
         process.kill(p, 'SIGKILL');
@@ -490,7 +493,7 @@ export class Runtime {
     if (!options.force) assertCan('delete', id, status);
     if (status !== 'stopped') await this.killAll(id, stored);
     else await this.waitGone(id, 0, 2000);
-    const cgroup = openCgroup(stored.cgroupsPath);
+    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
     try {
       await cgroup.remove();
     } catch (err) {
@@ -512,26 +515,26 @@ export class Runtime {
   async pause(id: string): Promise<void> {
     const stored = this.store.read('pause', id);
     assertCan('pause', id, this.statusOf(stored));
-    await openCgroup(stored.cgroupsPath).freeze(true);
+    await openCgroup(stored.cgroupsPath, stored.cgroupMode).freeze(true);
   }
 
   async resume(id: string): Promise<void> {
     const stored = this.store.read('resume', id);
     assertCan('resume', id, this.statusOf(stored));
-    await openCgroup(stored.cgroupsPath).freeze(false);
+    await openCgroup(stored.cgroupsPath, stored.cgroupMode).freeze(false);
   }
 
   /** Host pids of every process in the container's cgroup. */
   async ps(id: string): Promise<number[]> {
     const stored = this.store.read('ps', id);
     assertCan('ps', id, this.statusOf(stored));
-    return [...(await openCgroup(stored.cgroupsPath).pids())].sort((a, b) => a - b);
+    return [...(await openCgroup(stored.cgroupsPath, stored.cgroupMode).pids())].sort((a, b) => a - b);
   }
 
   async update(id: string, resources: LinuxResources): Promise<void> {
     const stored = this.store.read('update', id);
     try {
-      await openCgroup(stored.cgroupsPath).set(resources);
+      await openCgroup(stored.cgroupsPath, stored.cgroupMode).set(resources);
     } catch (err) {
       throw wrap(err, `update ${JSON.stringify(id)}`);
     }
@@ -554,7 +557,7 @@ export class Runtime {
   async stats(id: string): Promise<CgroupStats> {
     const stored = this.store.read('stats', id);
     try {
-      return openCgroup(stored.cgroupsPath).stats();
+      return openCgroup(stored.cgroupsPath, stored.cgroupMode).stats();
     } catch (err) {
       throw wrap(err, `stats ${JSON.stringify(id)}`);
     }
@@ -596,7 +599,7 @@ export class Runtime {
     checkId('exec', execId);
     const files = this.paths(id, execId);
     const spec = this.store.readSpec(id);
-    const cgroup = openCgroup(stored.cgroupsPath);
+    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
     let channel: ShimChannel | undefined;
     let pid = 0;
     try {

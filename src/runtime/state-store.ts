@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { invalidArgument, notFound } from '../lib/index.ts';
 import type { Spec } from './spec/index.ts';
+import type { CgroupMode } from './cgroups/index.ts';
 
 export interface StoredState {
   ociVersion: string;
@@ -29,6 +30,8 @@ export interface StoredState {
   created: string;
   started: boolean;
   cgroupsPath: string;
+  /** The cgroup manager the container was created with (absent: detected). */
+  cgroupMode?: CgroupMode;
 }
 
 const idRe = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

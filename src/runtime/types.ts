@@ -1,5 +1,6 @@
 import type { Logger } from '../lib/index.ts';
 import type { Process } from './spec/index.ts';
+import type { CgroupMode } from './cgroups/index.ts';
 
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -45,6 +46,11 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** berth-shim binary; default bin/berth-shim of the project. */
   shimPath?: string;
+  /**
+   * The cgroup manager of new containers: detected from /sys/fs/cgroup by default; 'v2' on a
+   * hybrid host uses its cgroup2 mount (/sys/fs/cgroup/unified). Kept per container in its state.
+   */
+  cgroupMode?: CgroupMode;
 }
 
 export interface CreateOptions {
