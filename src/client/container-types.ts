@@ -102,6 +102,14 @@ export interface HostConfig {
   IpcMode?: string;
   PidMode?: string;
   UTSMode?: string;
+  UsernsMode?: string;
+  BlkioWeight?: number;
+  BlkioWeightDevice?: { Path: string; Weight: number }[];
+  BlkioDeviceReadBps?: { Path: string; Rate: number }[];
+  BlkioDeviceWriteBps?: { Path: string; Rate: number }[];
+  BlkioDeviceReadIOps?: { Path: string; Rate: number }[];
+  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[];
+  DeviceCgroupRules?: string[];
   Devices?: { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
   Sysctls?: Record<string, string>;
 }

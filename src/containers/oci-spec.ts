@@ -7,6 +7,7 @@ import {
   dockerDefaultMounts,
   dockerMaskedPaths,
   dockerReadonlyPaths,
+  type LinuxBlockIO,
   type LinuxDevice,
   type LinuxDeviceCgroup,
   type LinuxNamespace,
@@ -17,7 +18,8 @@ import {
   type Spec,
 } from '../runtime/index.ts';
 import { defaultPath } from './merge-config.ts';
-import type { Container, HostConfig, MountPoint } from './types.ts';
+import { containerOfMode, type SharedNamespaces } from './namespace-modes.ts';
+import type { Container, HostConfig, MountPoint, ThrottleDevice } from './types.ts';
 
 /** Where the init binary appears inside a container, as docker puts it. */
 export const initPathInContainer = '/sbin/docker-init';
@@ -46,6 +48,8 @@ export interface BuildSpecOptions {
   hostHostname?: string;
   /** Path of a network namespace to join (bridge networking), else a new one. */
   netnsPath?: string;
+  /** Namespaces joined from other containers and the /dev/shm source (PidMode, IpcMode). */
+  shared?: SharedNamespaces;
 }
 
 export interface SecurityOptions {
@@ -132,19 +136,70 @@ export function mappedDevices(hc: HostConfig): { devices: LinuxDevice[]; rules: 
     }
     const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
     if (!type) throw invalidArgument(`error gathering device information while adding custom device ${JSON.stringify(d.pathOnHost)}: not a device node`);
-    // glibc's major()/minor() on a dev_t
-    const major = Number(((st.rdev >> 8n) & 0xfffn) | ((st.rdev >> 32n) & ~0xfffn));
-    const minor = Number((st.rdev & 0xffn) | ((st.rdev >> 12n) & ~0xffn));
+    const { major, minor } = deviceNumbers(st.rdev);
     devices.push({ path: d.pathInContainer || d.pathOnHost, type, major, minor, fileMode: Number(st.mode & 0o777n), uid: Number(st.uid), gid: Number(st.gid) });
     rules.push({ allow: true, type, major, minor, access });
   }
   return { devices, rules };
 }
 
+/** glibc's major()/minor() on a dev_t. */
+function deviceNumbers(rdev: bigint): { major: number; minor: number } {
+  return {
+    major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
+    minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
+  };
+}
+
+/** The major:minor of a host device path (docker stats it when the container starts). */
+function deviceOf(path: string): { major: number; minor: number } {
+  let st;
+  try {
+    st = statSync(path, { bigint: true });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : messageOf(err);
+    throw invalidArgument(`stat ${path}: ${why}`);
+  }
+  if (!st.isBlockDevice() && !st.isCharacterDevice()) throw invalidArgument(`stat ${path}: not a device node`);
+  return deviceNumbers(st.rdev);
+}
+
+const throttles = (list: readonly ThrottleDevice[] | undefined) => (list ?? []).map((d) => ({ ...deviceOf(d.path), rate: d.rate }));
+
+/** HostConfig's Blkio* settings as OCI blockIO (devices resolved to major:minor on the host). */
+export function blockIOOf(hc: Pick<HostConfig, 'blkioWeight' | 'blkioWeightDevice' | 'blkioDeviceReadBps' | 'blkioDeviceWriteBps' | 'blkioDeviceReadIOps' | 'blkioDeviceWriteIOps'>): LinuxBlockIO | undefined {
+  const b: LinuxBlockIO = {};
+  if (hc.blkioWeight) b.weight = hc.blkioWeight;
+  const weights = (hc.blkioWeightDevice ?? []).map((d) => ({ ...deviceOf(d.path), weight: d.weight }));
+  if (weights.length) b.weightDevice = weights;
+  const rb = throttles(hc.blkioDeviceReadBps);
+  if (rb.length) b.throttleReadBpsDevice = rb;
+  const wb = throttles(hc.blkioDeviceWriteBps);
+  if (wb.length) b.throttleWriteBpsDevice = wb;
+  const ri = throttles(hc.blkioDeviceReadIOps);
+  if (ri.length) b.throttleReadIOPSDevice = ri;
+  const wi = throttles(hc.blkioDeviceWriteIOps);
+  if (wi.length) b.throttleWriteIOPSDevice = wi;
+  return Object.keys(b).length ? b : undefined;
+}
+
+const deviceRulePattern = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/;
+
+/** One `--device-cgroup-rule` ("c 1:3 rmw", "a *:* rwm") as an OCI allow rule. */
+export function parseDeviceCgroupRule(rule: string): LinuxDeviceCgroup {
+  const m = deviceRulePattern.exec(rule);
+  if (!m) throw invalidArgument(`invalid device cgroup format '${rule}'`);
+  const num = (v: string) => (v === '*' ? -1 : Number(v));
+  if (m[1] === 'a') return { allow: true, access: m[4]! };
+  return { allow: true, type: m[1]!, major: num(m[2]!), minor: num(m[3]!), access: m[4]! };
+}
+
 /** Docker's --memory-swap semantics: 0 with a memory limit = twice the memory, -1 unlimited. */
 export function resourcesOf(hc: HostConfig): LinuxResources {
   const r: LinuxResources = {
-    devices: hc.privileged ? [{ allow: true, access: 'rwm' }] : [...dockerDefaultDeviceRules, ...(hc.devices.length ? mappedDevices(hc).rules : [])],
+    devices: hc.privileged
+      ? [{ allow: true, access: 'rwm' }]
+      : [...dockerDefaultDeviceRules, ...(hc.devices.length ? mappedDevices(hc).rules : []), ...(hc.deviceCgroupRules ?? []).map(parseDeviceCgroupRule)],
   };
   if (hc.memory || hc.memoryReservation || hc.memorySwap) {
     r.memory = {};
@@ -171,7 +226,8 @@ export function resourcesOf(hc: HostConfig): LinuxResources {
     if (hc.cpusetMems) r.cpu.mems = hc.cpusetMems;
   }
   if (hc.pidsLimit !== null && hc.pidsLimit !== 0) r.pids = { limit: hc.pidsLimit < 0 ? -1 : hc.pidsLimit };
-  if (hc.blkioWeight) r.blockIO = { weight: hc.blkioWeight };
+  const blockIO = blockIOOf(hc);
+  if (blockIO) r.blockIO = blockIO;
   return r;
 }
 
@@ -212,13 +268,17 @@ export function buildSpec(c: Container, o: BuildSpecOptions): Spec {
   let args = [c.path, ...c.args];
   if (hc.init) args = [initPathInContainer, '--', ...args];
 
-  const mounts: Mount[] = dockerDefaultMounts().map((m) => {
-    if (m.destination === '/dev/shm') return { ...m, options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${Math.floor(hc.shmSize / 1024) || 65536}k`] };
-    if (hc.privileged && (m.destination === '/sys' || m.destination === '/sys/fs/cgroup')) {
-      return { ...m, options: (m.options ?? []).filter((x) => x !== 'ro').concat('rw') };
-    }
-    return m;
-  });
+  const shm = o.shared?.shmSource;
+  const mounts: Mount[] = dockerDefaultMounts()
+    .filter((m) => !(m.destination === '/dev/shm' && hc.ipcMode === 'none'))
+    .map((m) => {
+      if (m.destination === '/dev/shm' && shm) return { destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'] };
+      if (m.destination === '/dev/shm') return { ...m, options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${Math.floor(hc.shmSize / 1024) || 65536}k`] };
+      if (hc.privileged && (m.destination === '/sys' || m.destination === '/sys/fs/cgroup')) {
+        return { ...m, options: (m.options ?? []).filter((x) => x !== 'ro').concat('rw') };
+      }
+      return m;
+    });
   // With the host's network the sysfs of a new netns cannot be mounted: bind the host's.
   if (hostNet) {
     const i = mounts.findIndex((m) => m.destination === '/sys');
@@ -246,7 +306,16 @@ export function buildSpec(c: Container, o: BuildSpecOptions): Spec {
     mounts.push({ destination: initPathInContainer, type: 'bind', source: o.initBinary, options: ['bind', 'ro'] });
   }
 
-  const namespaces: LinuxNamespace[] = [{ type: 'mount' }, { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }];
+  const namespaces: LinuxNamespace[] = [{ type: 'mount' }];
+  const joined = (type: 'pid' | 'ipc', mode: string, from: number | undefined) => {
+    if (mode === 'host') return;
+    // Without a resolved target (an exec's process) the namespace entry does not matter.
+    namespaces.push(containerOfMode(mode) !== undefined && from ? { type, path: `/proc/${from}/ns/${type}` } : { type });
+  };
+  joined('pid', hc.pidMode, o.shared?.pidFrom);
+  joined('ipc', hc.ipcMode, o.shared?.ipcFrom);
+  const hostUts = hc.utsMode === 'host';
+  if (!hostUts) namespaces.push({ type: 'uts' });
   if (!hostNet) namespaces.push(o.netnsPath ? { type: 'network', path: o.netnsPath } : { type: 'network' });
 
   const spec: Spec = {
@@ -267,8 +336,7 @@ export function buildSpec(c: Container, o: BuildSpecOptions): Spec {
       ...(hc.oomScoreAdj ? { oomScoreAdj: hc.oomScoreAdj } : {}),
     },
     root: { path: o.rootfs, readonly: hc.readonlyRootfs },
-    hostname,
-    ...(cfg.domainname ? { domainname: cfg.domainname } : {}),
+    ...(hostUts ? {} : { hostname, ...(cfg.domainname ? { domainname: cfg.domainname } : {}) }),
     mounts,
     linux: {
       namespaces,
@@ -289,7 +357,7 @@ export function buildSpec(c: Container, o: BuildSpecOptions): Spec {
 
 export function hostnameOf(c: Container, hostHostname?: string): string {
   if (c.config.hostname) return c.config.hostname;
-  if (c.hostConfig.networkMode === 'host' && hostHostname) return hostHostname;
+  if ((c.hostConfig.networkMode === 'host' || c.hostConfig.utsMode === 'host') && hostHostname) return hostHostname;
   return c.id.slice(0, 12);
 }
 

@@ -21,13 +21,14 @@ import {
 import type { MetadataDb } from '../metadata/index.ts';
 import { parseSignal } from '../runtime/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
-import { mountAll, unmount } from '../sys/index.ts';
+import { mountAll, mountOne, unmount } from '../sys/index.ts';
 import { writeContainerFiles } from './container-files.ts';
 import { defaultHostConfig } from './defaults.ts';
 import { HealthMonitor } from './health.ts';
 import { commandOf, mergeImageConfig } from './merge-config.ts';
 import { resolveMountPoints } from './mounts.ts';
 import { generateName, normalizeName } from './names.ts';
+import { containerOfMode, isShareableIpc, validateNamespaceModes, type SharedNamespaces } from './namespace-modes.ts';
 import { buildSpec, hostnameOf, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
 import type { EventSink, ImageProvider, NetworkAttacher, TaskExit, Tasks, VolumeProvider } from './ports.ts';
 import { RestartManager, parseRestartPolicy } from './restart-policy.ts';
@@ -197,6 +198,7 @@ export class ContainerService {
       for (let i = 1; this.store.nameInUse(name); i++) name = generateName(i);
     }
     validateHostConfig(hostConfig);
+    validateNamespaceModes(hostConfig, options.config.hostname);
     if (!options.config.image) throw invalidArgument('config cannot be empty in order to create a container');
     const image = await this.#o.images.resolve(options.config.image);
     const config = mergeImageConfig(options.config, image.config);
@@ -279,6 +281,7 @@ export class ContainerService {
         this.#cancelPendingRestart(c.id);
         c.state.stoppedByUser = false;
         this.#restartManager(c).reset();
+        this.#namespaceTargets(c);
         await this.#startTask(c);
       });
     } catch (err) {
@@ -319,6 +322,7 @@ export class ContainerService {
         ...(this.#o.initBinary ? { initBinary: this.#o.initBinary } : {}),
         ...(this.#o.seccomp ? { seccomp: this.#o.seccomp } : {}),
         hostHostname: osHostname(),
+        shared: await this.#sharedNamespaces(c),
       });
       await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
       const lc = c.hostConfig.logConfig.config;
@@ -363,6 +367,77 @@ export class ContainerService {
       this.#save(c);
       this.#exits.notify(c.id, { exitCode: c.state.exitCode, error: message });
       throw wrap(err, `failed to create task for container`);
+    }
+  }
+
+  /**
+   * The running containers whose namespaces `c` joins (PidMode/IpcMode `container:x`), checked
+   * with docker's messages: the target must exist, run, and share its IPC.
+   */
+  #namespaceTargets(c: Container): { pid?: Container; ipc?: Container } {
+    const out: { pid?: Container; ipc?: Container } = {};
+    const pidRef = containerOfMode(c.hostConfig.pidMode);
+    if (pidRef !== undefined) {
+      const t = this.#target(pidRef, `cannot join PID of a non running container: ${pidRef}`);
+      if (!isRunning(t.state) || !t.state.pid) throw conflict(`container ${t.id} is not running`);
+      out.pid = t;
+    }
+    const ipcRef = containerOfMode(c.hostConfig.ipcMode);
+    if (ipcRef !== undefined) {
+      const what = `can't join IPC of container ${ipcRef}`;
+      const t = this.#target(ipcRef, what);
+      if (!isRunning(t.state) || !t.state.pid) throw conflict(`${what}: container ${t.id} is not running`);
+      if (!isShareableIpc(t.hostConfig.ipcMode)) throw invalidArgument(`${what}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+      out.ipc = t;
+    }
+    return out;
+  }
+
+  #target(ref: string, what: string): Container {
+    try {
+      return this.get(ref);
+    } catch (err) {
+      throw wrap(err, what);
+    }
+  }
+
+  /** Host directory of a shareable container's /dev/shm (a tmpfs docker calls ShmPath). */
+  shmPath(c: Container): string | undefined {
+    if (c.hostConfig.ipcMode === 'host') return '/dev/shm';
+    if (c.hostConfig.ipcMode === 'shareable') return join(this.containerDir(c.id), 'mounts', 'shm');
+    return undefined;
+  }
+
+  /** Resolves what the starting container joins; mounts its own shareable /dev/shm tmpfs. */
+  async #sharedNamespaces(c: Container): Promise<SharedNamespaces> {
+    const targets = this.#namespaceTargets(c);
+    const out: SharedNamespaces = {};
+    if (targets.pid) out.pidFrom = targets.pid.state.pid;
+    if (targets.ipc) {
+      out.ipcFrom = targets.ipc.state.pid;
+      const shm = this.shmPath(targets.ipc);
+      if (shm) out.shmSource = shm;
+    }
+    const own = this.shmPath(c);
+    if (c.hostConfig.ipcMode === 'shareable' && own) {
+      this.#unmountShm(c);
+      await mkdir(own, { recursive: true, mode: 0o700 });
+      const size = `size=${Math.floor(c.hostConfig.shmSize / 1024) || 65536}k`;
+      mountOne({ type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', size] }, own);
+      out.shmSource = own;
+    } else if (own) out.shmSource = own;
+    return out;
+  }
+
+  #unmountShm(c: Container): void {
+    if (c.hostConfig.ipcMode !== 'shareable') return;
+    const dir = join(this.containerDir(c.id), 'mounts', 'shm');
+    for (let i = 0; i < 8; i++) {
+      try {
+        unmount(dir, { lazy: true });
+      } catch {
+        return;
+      }
     }
   }
 
@@ -436,6 +511,7 @@ export class ContainerService {
     await this.#o.tasks.delete(id).catch((err: unknown) => this.#log.warn('delete task', { id, error: messageOf(err) }));
     await this.#o.network?.detach(c).catch((err: unknown) => this.#log.warn('release network', { id, error: messageOf(err) }));
     this.#unmountRootfs(id);
+    this.#unmountShm(c);
     const removing = c.state.status === 'removing';
     c.state = {
       ...c.state,
@@ -701,6 +777,7 @@ export class ContainerService {
     const warnings: string[] = [];
     await this.#locked(c.id, async () => {
       const hc: HostConfig = { ...c.hostConfig, ...definedOnly(resources) };
+      validateBlkioWeight(resources.blkioWeight);
       if (resources.memory && !resources.memorySwap && c.hostConfig.memorySwap > 0 && resources.memory > c.hostConfig.memorySwap) {
         throw invalidArgument('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
       }
@@ -891,6 +968,11 @@ function validateHostConfig(hc: HostConfig): void {
     throw invalidArgument(`Invalid value ${hc.oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   }
   if (hc.shmSize < 0) throw invalidArgument('SHM size can not be less than 0');
+  validateBlkioWeight(hc.blkioWeight);
+}
+
+function validateBlkioWeight(weight: number | undefined): void {
+  if (weight && (weight < 10 || weight > 1000)) throw invalidArgument('Range of blkio weight is from 10 to 1000');
 }
 
 /** Docker's exit codes for a failed start: 127 not found, 126 not executable, else 128. */

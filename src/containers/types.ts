@@ -72,6 +72,17 @@ export interface LogConfig {
   config: Record<string, string>;
 }
 
+/** A block device and a rate (bytes or operations per second), as `--device-read-bps /dev/sda:1mb`. */
+export interface ThrottleDevice {
+  path: string;
+  rate: number;
+}
+
+export interface WeightDevice {
+  path: string;
+  weight: number;
+}
+
 export interface Resources {
   memory: number;
   memorySwap: number;
@@ -84,6 +95,11 @@ export interface Resources {
   cpusetMems: string;
   pidsLimit: number | null;
   blkioWeight: number;
+  blkioWeightDevice: WeightDevice[];
+  blkioDeviceReadBps: ThrottleDevice[];
+  blkioDeviceWriteBps: ThrottleDevice[];
+  blkioDeviceReadIOps: ThrottleDevice[];
+  blkioDeviceWriteIOps: ThrottleDevice[];
   ulimits: Ulimit[];
   oomKillDisable: boolean | null;
 }
@@ -116,7 +132,11 @@ export interface HostConfig extends Resources {
   ipcMode: string;
   pidMode: string;
   utsMode: string;
+  /** "" or "host" (Berth makes no user namespaces, so both mean the host's). */
+  usernsMode: string;
   devices: { pathOnHost: string; pathInContainer: string; cgroupPermissions: string }[];
+  /** Extra devices cgroup rules, as `c 1:3 rmw` or `a *:* rwm`. */
+  deviceCgroupRules: string[];
   consoleSize: [number, number];
 }
 

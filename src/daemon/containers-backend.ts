@@ -33,6 +33,7 @@ import type {
   MountPointWire,
   NetworkSettingsWire,
   ResourcesWire,
+  ThrottleDeviceWire,
 } from '../api/types/index.ts';
 import {
   ContainerService,
@@ -128,6 +129,12 @@ function resourcesFromWire(w: ResourcesWire): Partial<Resources> {
   if (w.CpusetMems !== undefined) r.cpusetMems = w.CpusetMems;
   if (w.PidsLimit !== undefined) r.pidsLimit = w.PidsLimit;
   if (w.BlkioWeight !== undefined) r.blkioWeight = w.BlkioWeight;
+  if (w.BlkioWeightDevice) r.blkioWeightDevice = w.BlkioWeightDevice.map((d) => ({ path: d.Path, weight: d.Weight }));
+  const throttle = (list: ThrottleDeviceWire[]) => list.map((d) => ({ path: d.Path, rate: d.Rate }));
+  if (w.BlkioDeviceReadBps) r.blkioDeviceReadBps = throttle(w.BlkioDeviceReadBps);
+  if (w.BlkioDeviceWriteBps) r.blkioDeviceWriteBps = throttle(w.BlkioDeviceWriteBps);
+  if (w.BlkioDeviceReadIOps) r.blkioDeviceReadIOps = throttle(w.BlkioDeviceReadIOps);
+  if (w.BlkioDeviceWriteIOps) r.blkioDeviceWriteIOps = throttle(w.BlkioDeviceWriteIOps);
   if (w.Ulimits) r.ulimits = w.Ulimits.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard }));
   if (w.OomKillDisable !== undefined) r.oomKillDisable = w.OomKillDisable;
   return r;
@@ -181,6 +188,8 @@ export function hostConfigFromWire(w: HostConfigWire | null | undefined): HostCo
     ipcMode: w.IpcMode || 'private',
     pidMode: w.PidMode ?? '',
     utsMode: w.UTSMode ?? '',
+    usernsMode: w.UsernsMode ?? '',
+    deviceCgroupRules: w.DeviceCgroupRules ?? [],
     devices: (w.Devices ?? []).map((x) => ({ pathOnHost: x.PathOnHost, pathInContainer: x.PathInContainer, cgroupPermissions: x.CgroupPermissions })),
     consoleSize: w.ConsoleSize ?? [0, 0],
   };
@@ -225,6 +234,8 @@ export function configToWire(c: ContainerConfig): ContainerConfigWire {
   return out;
 }
 
+const throttleToWire = (list: readonly { path: string; rate: number }[] | undefined) => (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
+
 export function hostConfigToWire(h: HostConfig): HostConfigWire {
   return {
     Binds: h.binds.length ? h.binds : null,
@@ -258,7 +269,7 @@ export function hostConfigToWire(h: HostConfig): HostConfigWire {
     SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
     ...(Object.keys(h.tmpfs).length ? { Tmpfs: h.tmpfs } : {}),
     UTSMode: h.utsMode,
-    UsernsMode: '',
+    UsernsMode: h.usernsMode ?? '',
     ShmSize: h.shmSize,
     ...(Object.keys(h.sysctls).length ? { Sysctls: h.sysctls } : {}),
     Runtime: 'runc',
@@ -268,11 +279,11 @@ export function hostConfigToWire(h: HostConfig): HostConfigWire {
     NanoCpus: h.nanoCpus,
     CgroupParent: '',
     BlkioWeight: h.blkioWeight,
-    BlkioWeightDevice: [],
-    BlkioDeviceReadBps: [],
-    BlkioDeviceWriteBps: [],
-    BlkioDeviceReadIOps: [],
-    BlkioDeviceWriteIOps: [],
+    BlkioWeightDevice: (h.blkioWeightDevice ?? []).map((d) => ({ Path: d.path, Weight: d.weight })),
+    BlkioDeviceReadBps: throttleToWire(h.blkioDeviceReadBps),
+    BlkioDeviceWriteBps: throttleToWire(h.blkioDeviceWriteBps),
+    BlkioDeviceReadIOps: throttleToWire(h.blkioDeviceReadIOps),
+    BlkioDeviceWriteIOps: throttleToWire(h.blkioDeviceWriteIOps),
     CpuPeriod: h.cpuPeriod,
     CpuQuota: h.cpuQuota,
     CpuRealtimePeriod: 0,
@@ -280,7 +291,7 @@ export function hostConfigToWire(h: HostConfig): HostConfigWire {
     CpusetCpus: h.cpusetCpus,
     CpusetMems: h.cpusetMems,
     Devices: h.devices.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.cgroupPermissions })),
-    DeviceCgroupRules: null,
+    DeviceCgroupRules: h.deviceCgroupRules?.length ? h.deviceCgroupRules : null,
     DeviceRequests: null,
     MemoryReservation: h.memoryReservation,
     MemorySwap: h.memorySwap,

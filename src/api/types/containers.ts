@@ -77,17 +77,27 @@ export interface DeviceMappingWire {
   CgroupPermissions: string;
 }
 
+export interface WeightDeviceWire {
+  Path: string;
+  Weight: number;
+}
+
+export interface ThrottleDeviceWire {
+  Path: string;
+  Rate: number;
+}
+
 /** The resource part of HostConfig, also the body of `POST /containers/{id}/update`. */
 export interface ResourcesWire {
   CpuShares?: number;
   Memory?: number;
   CgroupParent?: string;
   BlkioWeight?: number;
-  BlkioWeightDevice?: unknown[] | null;
-  BlkioDeviceReadBps?: unknown[] | null;
-  BlkioDeviceWriteBps?: unknown[] | null;
-  BlkioDeviceReadIOps?: unknown[] | null;
-  BlkioDeviceWriteIOps?: unknown[] | null;
+  BlkioWeightDevice?: WeightDeviceWire[] | null;
+  BlkioDeviceReadBps?: ThrottleDeviceWire[] | null;
+  BlkioDeviceWriteBps?: ThrottleDeviceWire[] | null;
+  BlkioDeviceReadIOps?: ThrottleDeviceWire[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDeviceWire[] | null;
   CpuPeriod?: number;
   CpuQuota?: number;
   CpuRealtimePeriod?: number;

@@ -3,6 +3,7 @@ import { UsageError, type FlagSpec, type ParsedFlags } from '../parse/flags.ts';
 import { addExpose, addPublish, type PublishedPorts } from './ports.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './mounts.ts';
 import { parseBytes, parseCpus, parseDuration } from './units.ts';
+import { checkBlkioWeight, parseDeviceCgroupRule, parseThrottleBps, parseThrottleIops, parseWeightDevice } from './blkio.ts';
 
 /** The flags shared by `run` and `create`. */
 export const containerFlags: FlagSpec[] = [
@@ -67,6 +68,14 @@ export const containerFlags: FlagSpec[] = [
   { name: 'pid', kind: 'string', description: 'Process namespace: a new one, "host" or "container:<name|id>"' },
   { name: 'ipc', kind: 'string', description: 'IPC namespace: a new one, "host", "shareable", "none" or "container:<name|id>"' },
   { name: 'uts', kind: 'string', description: 'Host name namespace: a new one or "host"' },
+  { name: 'userns', kind: 'string', description: 'User namespace: "host" (the only one Berth offers)' },
+  { name: 'blkio-weight', kind: 'int', valueName: 'uint16', description: 'Relative block I/O weight, 10 to 1000 (0: unset)' },
+  { name: 'blkio-weight-device', kind: 'list', valueName: 'list', description: 'Relative block I/O weight on one device (DEVICE:WEIGHT)' },
+  { name: 'device-read-bps', kind: 'list', valueName: 'list', description: 'Most bytes per second read from a device (DEVICE:RATE[kb|mb|gb])' },
+  { name: 'device-write-bps', kind: 'list', valueName: 'list', description: 'Most bytes per second written to a device (DEVICE:RATE[kb|mb|gb])' },
+  { name: 'device-read-iops', kind: 'list', valueName: 'list', description: 'Most read operations per second on a device (DEVICE:RATE)' },
+  { name: 'device-write-iops', kind: 'list', valueName: 'list', description: 'Most write operations per second on a device (DEVICE:RATE)' },
+  { name: 'device-cgroup-rule', kind: 'list', description: "Extra rule for the devices cgroup (e.g. 'c 1:3 rwm')" },
   { name: 'oom-kill-disable', kind: 'bool', description: 'Do not let the kernel OOM killer kill the container' },
   { name: 'attach', short: 'a', kind: 'list', description: 'Stream to connect: STDIN, STDOUT or STDERR' },
   { name: 'detach-keys', kind: 'string', description: 'Keys that detach the terminal from the container (e.g. ctrl-p,ctrl-q)' },
@@ -255,7 +264,23 @@ export function buildCreateRequest(flags: ParsedFlags, args: readonly string[], 
   if (sysctls.length) host.Sysctls = labelsOf(sysctls) as Record<string, string>;
   const runtime = flags.string('runtime');
   if (runtime !== undefined) host.Runtime = runtime;
-  for (const [flag, key] of [['pid', 'PidMode'], ['ipc', 'IpcMode'], ['uts', 'UTSMode']] as const) {
+  const weight = flags.int('blkio-weight');
+  if (weight !== undefined) host.BlkioWeight = checkBlkioWeight(weight);
+  const weights = flags.list('blkio-weight-device').map(parseWeightDevice);
+  if (weights.length) host.BlkioWeightDevice = weights;
+  const bps = (flag: string) => flags.list(flag).map((v) => parseThrottleBps(v, `--${flag}`));
+  const iops = (flag: string) => flags.list(flag).map((v) => parseThrottleIops(v, `--${flag}`));
+  const readBps = bps('device-read-bps');
+  if (readBps.length) host.BlkioDeviceReadBps = readBps;
+  const writeBps = bps('device-write-bps');
+  if (writeBps.length) host.BlkioDeviceWriteBps = writeBps;
+  const readIops = iops('device-read-iops');
+  if (readIops.length) host.BlkioDeviceReadIOps = readIops;
+  const writeIops = iops('device-write-iops');
+  if (writeIops.length) host.BlkioDeviceWriteIOps = writeIops;
+  const rules = flags.list('device-cgroup-rule').map(parseDeviceCgroupRule);
+  if (rules.length) host.DeviceCgroupRules = rules;
+  for (const [flag, key] of [['pid', 'PidMode'], ['ipc', 'IpcMode'], ['uts', 'UTSMode'], ['userns', 'UsernsMode']] as const) {
     const v = flags.string(flag);
     if (v !== undefined) host[key] = v;
   }

@@ -3,6 +3,7 @@ import type { Command } from '../../context.ts';
 import { UsageError } from '../../parse/flags.ts';
 import { parseRestart } from '../../opts/container-options.ts';
 import { parseBytes, parseCpus } from '../../opts/units.ts';
+import { checkBlkioWeight } from '../../opts/blkio.ts';
 import { forEachTarget } from '../shared.ts';
 
 export const command: Command = {
@@ -11,6 +12,7 @@ export const command: Command = {
     description: 'Change resource limits or restart policy of containers',
     minArgs: 1,
     flags: [
+      { name: 'blkio-weight', kind: 'int', valueName: 'uint16', description: 'Relative block I/O weight, 10 to 1000 (0: unset)' },
       { name: 'cpus', kind: 'string', valueName: 'decimal', description: 'How many CPUs worth of time the container may use (e.g. 1.5)' },
       { name: 'cpu-shares', short: 'c', kind: 'int', description: 'CPU weight relative to other containers' },
       { name: 'cpuset-cpus', kind: 'string', description: 'CPUs the container may run on (e.g. 0-3 or 0,1)' },
@@ -34,6 +36,8 @@ export const command: Command = {
 
 export function updateBody(flags: import('../../parse/flags.ts').ParsedFlags): ContainerUpdateRequest {
   const body: ContainerUpdateRequest = {};
+  const weight = flags.int('blkio-weight');
+  if (weight !== undefined) body.BlkioWeight = checkBlkioWeight(weight);
   const cpus = flags.string('cpus');
   if (cpus !== undefined) body.NanoCpus = parseCpus(cpus);
   const shares = flags.int('cpu-shares');
