@@ -534,7 +534,7 @@ export class Runtime {
   async update(id: string, resources: LinuxResources): Promise<void> {
     const stored = this.store.read('update', id);
     try {
-      await openCgroup(stored.cgroupsPath, stored.cgroupMode).set(resources);
+      await openCgroup(stored.cgroupsPath, stored.cgroupMode).set(withDefaultDevices(resources));
     } catch (err) {
       throw wrap(err, `update ${JSON.stringify(id)}`);
     }

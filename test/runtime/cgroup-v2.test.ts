@@ -36,7 +36,7 @@ test('Runtime with cgroupMode v2 enforces linux.resources.devices through the de
     assert.equal((await exec.exit).exitCode, 0);
     await rt.update(id, { devices: [{ allow: false, access: 'rwm' }] });
     assert.equal(deviceProgramIds(dir).length, 1, 'update replaces the program');
-    const again = await rt.exec(id, { process: { args: ['sh', '-c', '(: < /dev/loop1) 2>&1; exit 0'], cwd: '/', user: { uid: 0, gid: 0 } }, stdio: { mode: 'inherit', fds: [nul, fd, fd] } });
+    const again = await rt.exec(id, { process: { args: ['sh', '-c', '(: < /dev/loop1) 2>&1; (: < /dev/zero) && echo zero-ok; exit 0'], cwd: '/', user: { uid: 0, gid: 0 } }, stdio: { mode: 'inherit', fds: [nul, fd, fd] } });
     assert.equal((await again.exit).exitCode, 0);
     await rt.delete(id, { force: true });
     assert.equal(existsSync(dir), false, 'the cgroup is removed on delete');
@@ -52,4 +52,5 @@ test('Runtime with cgroupMode v2 enforces linux.resources.devices through the de
   assert.match(lines[3] ?? '', /loop0'?: Operation not permitted/, 'an exec is in the same cgroup');
   assert.match(lines[4] ?? '', /loop1'?: Operation not permitted/, 'r without w');
   assert.match(lines[5] ?? '', /loop1'?: Operation not permitted/, 'after update nothing of 7:1 is allowed');
+  assert.equal(lines[6], 'zero-ok', 'update keeps the always-allowed devices');
 });

@@ -119,4 +119,11 @@ test('an idmapped mount that is not a bind, or without mappings, is refused at c
     s.run(['true'], (spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: s.dir, options: ['bind', 'idmap'] })),
     /mount "\/x": idmapped mount needs uidMappings and gidMappings/,
   );
+  // a filesystem without idmapped mount support: the monitor's error, and nothing left behind
+  const before = (await s.runtime.list()).length;
+  await assert.rejects(
+    s.run(['true'], (spec) => spec.mounts!.push({ destination: '/x', type: 'bind', source: '/proc/sys', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] })),
+    /mount "\/x": idmap "\/proc\/sys": invalid argument/,
+  );
+  assert.equal((await s.runtime.list()).length, before);
 });
