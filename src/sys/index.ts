@@ -7,10 +7,7 @@ export type { ShimStdio } from './shim.ts';
 export { processStartTime, processState, isProcessAlive, processPss, processChildren } from './proc.ts';
 export { runCommand } from './command.ts';
 export type { CommandResult } from './command.ts';
-export {
-  getLink, listLinks, createBridge, createVethPair, deleteLink, setLinkUp, setLinkMaster, moveLinkToNetns, renameLink,
-  setLinkAddress, addAddress, addDefaultRoute, listRoutes,
-} from './ip.ts';
+export { getLink, listLinks, createBridge, setLinkUp, addAddress, listRoutes } from './ip.ts';
 export type { NetnsOption, LinkInfo } from './ip.ts';
 export { createNetworkNamespace, createVeth, configureInterface, removeLink, removeLinkSync } from './netlink.ts';
 export type { VethOptions, InterfaceConfig } from './netlink.ts';

@@ -2,7 +2,9 @@ import { isNotFound } from '../lib/index.ts';
 import { runCommand } from './command.ts';
 
 /**
- * iproute2 wrappers. Commands for another network namespace run as `nsenter --net=<path> ip ...`
+ * iproute2 wrappers for what is rare or read-only (bridges at network creation, inspection in
+ * tests); the per-container path (namespaces, veths, addresses, routes) is in netlink.ts and
+ * spawns nothing. Commands for another network namespace run as `nsenter --net=<path> ip ...`
  * so any namespace file works (/proc/<pid>/ns/net, /run/netns/<name>, a bind mount of Berth's).
  */
 export interface NetnsOption {
@@ -66,47 +68,13 @@ export async function createBridge(name: string, options: { mtu?: number } = {})
   await ip([...args, 'type', 'bridge']);
 }
 
-/** A veth pair `host` ↔ `peer`, both in the host namespace. */
-export async function createVethPair(host: string, peer: string, options: { mtu?: number } = {}): Promise<void> {
-  const args = ['link', 'add', 'name', host];
-  if (options.mtu) args.push('mtu', String(options.mtu));
-  args.push('type', 'veth', 'peer', 'name', peer);
-  if (options.mtu) args.push('mtu', String(options.mtu));
-  await ip(args);
-}
-
-export async function deleteLink(name: string, options: NetnsOption = {}): Promise<void> {
-  await ip(['link', 'del', 'dev', name], options);
-}
-
 export async function setLinkUp(name: string, options: NetnsOption = {}): Promise<void> {
   await ip(['link', 'set', 'dev', name, 'up'], options);
-}
-
-export async function setLinkMaster(name: string, bridge: string): Promise<void> {
-  await ip(['link', 'set', 'dev', name, 'master', bridge]);
-}
-
-/** Moves a link into the namespace at `netnsPath`. */
-export async function moveLinkToNetns(name: string, netnsPath: string): Promise<void> {
-  await ip(['link', 'set', 'dev', name, 'netns', netnsPath]);
-}
-
-export async function renameLink(name: string, newName: string, options: NetnsOption = {}): Promise<void> {
-  await ip(['link', 'set', 'dev', name, 'name', newName], options);
-}
-
-export async function setLinkAddress(name: string, mac: string, options: NetnsOption = {}): Promise<void> {
-  await ip(['link', 'set', 'dev', name, 'address', mac], options);
 }
 
 /** Adds `cidr` ("10.0.0.2/24") to a link. */
 export async function addAddress(name: string, cidr: string, options: NetnsOption = {}): Promise<void> {
   await ip(['addr', 'add', cidr, 'dev', name], options);
-}
-
-export async function addDefaultRoute(gateway: string, options: NetnsOption & { dev?: string } = {}): Promise<void> {
-  await ip(['route', 'add', 'default', 'via', gateway, ...(options.dev ? ['dev', options.dev] : [])], options);
 }
 
 /** The routes of the namespace (`ip -j route`). */

@@ -53,6 +53,8 @@ test('cleanup: run/rm cycles and a daemon kill -9 leave no veth, rule, address o
   const netId = n.ok('network', 'create', net);
   const bridge = `br-${netId.slice(0, 12)}`;
   for (let i = 0; i < 20; i++) n.ok('run', '--rm', '--network', net, '-p', '127.0.0.1::80', 'busybox', 'true');
+  // veths are deleted on a worker thread (the kernel takes ~20 ms each), after the removal is reported
+  for (let i = 0; i < 20 && vethsOn(bridge).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(vethsOn(bridge), []);
   // a running container with a published port, then the daemon dies and the container with it
   const port = 20000 + Math.floor(Math.random() * 20000);
