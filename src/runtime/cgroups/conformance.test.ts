@@ -43,6 +43,25 @@ function conformance(name: string, make: (path: string) => ContainerCgroupManage
     mgr.remove();
   });
 
+  test(`${name} conformance: device rules allow-list what the process may open`, async (t) => {
+    assert.equal(process.getuid?.(), 0, 'cgroup tests write /sys/fs/cgroup and must run as root');
+    const mgr = make(`/berth-test-${randomBytes(4).toString('hex')}`);
+    const script = 'read go; for d in null zero; do if (: <> /dev/$d) 2>/dev/null; then echo $d ok; else echo $d denied; fi; done';
+    const child = spawn('sh', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
+    t.after(() => {
+      child.kill('SIGKILL');
+      mgr.remove();
+    });
+    mgr.apply(child.pid!);
+    mgr.set({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((r) => child.on('close', r));
+    child.stdin!.end('go\n');
+    await exited;
+    assert.equal(out, 'null ok\nzero denied\n');
+  });
+
   test(`${name} conformance: remove of a frozen cgroup kills and removes it`, (t) => {
     assert.equal(process.getuid?.(), 0, 'cgroup tests write /sys/fs/cgroup and must run as root');
     const mgr = make(`/berth-test-${randomBytes(4).toString('hex')}`);

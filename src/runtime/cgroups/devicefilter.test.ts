@@ -96,6 +96,30 @@ test('deviceFilterInstructions stops at a rule covering everything and jumps pas
   assert.equal(compileDeviceFilter([denyAll]).length, (prologue + 2) * 8);
 });
 
+test('compileDeviceFilter golden: deny all, allow c 1:3 rwm', () => {
+  const hex = [
+    '6112000000000000', // r2 = ctx->access_type
+    '54020000ffff0000', // r2 &= 0xffff (device type)
+    '6113000000000000', // r3 = ctx->access_type
+    '7403000010000000', // r3 >>= 16 (access)
+    '6114040000000000', // r4 = ctx->major
+    '6115080000000000', // r5 = ctx->minor
+    '5602040002000000', // if r2 != char goto +4
+    '5604030001000000', // if r4 != 1 goto +3
+    '5605020003000000', // if r5 != 3 goto +2
+    'b400000001000000', // r0 = 1 (allow)
+    '9500000000000000', // exit
+    'b400000000000000', // r0 = 0 (the deny-all rule)
+    '9500000000000000', // exit
+  ].join('');
+  assert.equal(compileDeviceFilter([denyAll, c(1, 3, 'rwm')]).toString('hex'), hex);
+  // a partial allow checks (access & rule) == access; a partial deny (access & rule) != 0
+  const allowR = deviceFilterInstructions([c(1, 3, 'r')]).slice(6, 9);
+  assert.deepEqual(allowR.map((i) => [i.code, i.dst, i.src, i.imm]), [[0x56, 2, 0, 2], [0xbc, 1, 3, 0], [0x54, 1, 0, 2]]);
+  assert.deepEqual(deviceFilterInstructions([c(1, 3, 'r')])[9], { code: 0x5e, dst: 1, src: 3, off: 4, imm: 0 });
+  assert.deepEqual(deviceFilterInstructions([c(1, 3, 'w', false)])[9], { code: 0x16, dst: 1, src: 0, off: 4, imm: 0 });
+});
+
 test('setDeviceProgram: deny all, allow c 1:3 rwm is enforced by the kernel', async () => {
   needRoot();
   await withCgroup(async (dir) => {
