@@ -28,4 +28,5 @@ void free_ptr(char **p);
 /* Each source file adds its functions to the exports. */
 void berth_init_netlink(napi_env env, napi_value exports);
 void berth_init_bpf(napi_env env, napi_value exports);
+void berth_init_spawn(napi_env env, napi_value exports);
 #endif

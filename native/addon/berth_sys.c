@@ -344,6 +344,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   berth_init_netlink(env, exports);
   berth_init_bpf(env, exports);
+  berth_init_spawn(env, exports);
   return exports;
 }
 

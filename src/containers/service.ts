@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { hostname as osHostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   conflict,
@@ -14,6 +14,7 @@ import {
   messageOf,
   notFound,
   nullLogger,
+  replaceFileSync,
   wrap,
   writeFileAtomic,
   type Logger,
@@ -324,7 +325,8 @@ export class ContainerService {
         hostHostname: osHostname(),
         shared: await this.#sharedNamespaces(c),
       });
-      await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+      // regenerated at every start and on the exec-root: atomic, but no fsync on the hot path
+      replaceFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const lc = c.hostConfig.logConfig.config;
       const { pid } = await this.#o.tasks.create(c.id, bundle, {
         terminal: c.config.tty,
@@ -742,7 +744,7 @@ export class ContainerService {
     await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
     this.#unmountRootfs(c.id);
     try {
-      await this.#o.snapshotter.remove(c.snapshotKey);
+      await this.#o.snapshotter.remove(c.snapshotKey, { background: true });
     } catch (err) {
       if (!isNotFound(err)) {
         c.state.status = 'dead';
@@ -753,8 +755,9 @@ export class ContainerService {
     }
     this.store.delete(c.id);
     this.#restarts.delete(c.id);
-    await rm(this.bundleDir(c.id), { recursive: true, force: true }).catch(() => undefined);
-    await rm(this.containerDir(c.id), { recursive: true, force: true });
+    // out of sight at once, deleted in the background (restore() sweeps what a crash leaves)
+    discard(this.bundleDir(c.id));
+    discard(this.containerDir(c.id));
     if (removeVolumes) {
       for (const m of c.mountPoints) if (m.type === 'volume' && m.anonymous) await this.#o.volumes?.remove(m.name).catch(() => undefined);
     }
@@ -883,6 +886,7 @@ export class ContainerService {
    * auto-remove); half-removed containers are finished; stale mounts are dropped.
    */
   async restore(): Promise<void> {
+    for (const dir of [join(this.#o.dataRoot, 'containers'), join(this.#o.execRoot, 'containers')]) sweepDiscarded(dir);
     for (const c of this.store.list()) {
       try {
         await this.#restoreOne(c);
@@ -988,4 +992,28 @@ export function parseSize(s: string): number {
   if (!m) throw invalidArgument(`invalid size: "${s}"`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()] ?? 1;
   return Math.floor(Number(m[1]) * mult);
+}
+
+const DISCARDED = '.removed-';
+
+/** Renames `dir` to a hidden sibling and deletes it in the background; a missing dir is fine. */
+function discard(dir: string): void {
+  const to = join(dirname(dir), `${DISCARDED}${basename(dir)}-${randomBytes(3).toString('hex')}`);
+  try {
+    renameSync(dir, to);
+  } catch {
+    return; // gone already
+  }
+  rm(to, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** Deletes what discard() renamed but did not finish deleting (the daemon stopped meanwhile). */
+function sweepDiscarded(parent: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(DISCARDED)) rm(join(parent, n), { recursive: true, force: true }).catch(() => undefined);
 }

@@ -1,5 +1,5 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -23,6 +23,22 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await fh.close();
   await rename(tmp, path);
   await syncDir(dirname(path));
+}
+
+/**
+ * Replaces `path` atomically for every reader (temp file + rename) without making it durable:
+ * for files that are regenerated anyway (bundles and state under the exec-root), where an fsync
+ * per write costs more than the work around it.
+ */
+export function replaceFileSync(path: string, data: string | Uint8Array, mode = 0o644): void {
+  const tmp = tempName(path);
+  writeFileSync(tmp, data, { mode, flag: 'wx' });
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** The synchronous twin of writeFileAtomic, for short CLI paths (runtime state files). */

@@ -223,7 +223,7 @@ export abstract class DirSnapshotter implements Snapshotter {
     await rm(this.workDir(r.id), { recursive: true, force: true });
   }
 
-  async remove(key: string): Promise<void> {
+  async remove(key: string, options: { background?: boolean } = {}): Promise<void> {
     const r = this.mustRow(key, 'remove');
     const doomed = join(this.dir, `rm-${r.id}`);
     this.db.transaction(() => {
@@ -233,7 +233,10 @@ export abstract class DirSnapshotter implements Snapshotter {
       const dir = join(this.dir, String(r.id));
       if (existsSync(dir)) renameSync(dir, doomed);
     }).immediate();
-    await rm(doomed, { recursive: true, force: true });
+    const removal = rm(doomed, { recursive: true, force: true });
+    if (!options.background) return removal;
+    // the directory is already renamed out of the way; a failure leaves it for cleanup()
+    removal.catch(() => undefined);
   }
 
   async walk(fn: (info: Info) => void | Promise<void>, filter: WalkFilter = {}): Promise<void> {

@@ -68,8 +68,12 @@ export interface Snapshotter {
   view(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]>;
   /** Turns active snapshot `key` into the committed snapshot `name`. */
   commit(name: string, key: string, options?: SnapshotOptions): Promise<void>;
-  /** Removes a snapshot with no children; failed-precondition if it has some. */
-  remove(key: string): Promise<void>;
+  /**
+   * Removes a snapshot with no children; failed-precondition if it has some. With `background`,
+   * resolves once the record is gone and the directory is out of sight, and deletes the files
+   * afterwards (cleanup() finishes the job after a crash).
+   */
+  remove(key: string, options?: { background?: boolean }): Promise<void>;
   /** Calls fn for every snapshot matching `filter`. */
   walk(fn: (info: Info) => void | Promise<void>, filter?: WalkFilter): Promise<void>;
   /** Removes directories that no snapshot record refers to. */

@@ -111,7 +111,8 @@ test('50 parallel run --rm: all succeed, nothing leaked', async (t) => {
   assert.equal(h.svc.list().length, 0);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(h.root));
   assert.deepEqual(mounts, [], 'no mounts left');
-  assert.deepEqual(readdirSync(`${h.root}/data/containers`), [], 'no container dirs left');
+  // removal deletes the directories in the background, after the container is reported removed
+  assert.deepEqual(await settledDir(`${h.root}/data/containers`), [], 'no container dirs left');
   const rt = `${h.root}/rt`;
   assert.deepEqual(existsSync(rt) ? readdirSync(rt).filter((x) => !x.startsWith('.')) : [], [], 'no runtime state left');
   const cg = `/sys/fs/cgroup/memory/berth-test-${process.pid}`;
@@ -148,3 +149,13 @@ test('a TTY container attached before start gets raw pty output', async (t) => {
   const text = Buffer.concat(out).toString();
   assert.match(text, /^\/dev\/pts\/\d+\r\nterm=xterm\r\n$/);
 });
+
+/** The entries of `dir` once it is empty or 10 s have passed. */
+async function settledDir(dir: string): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = readdirSync(dir);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
