@@ -61,13 +61,15 @@ test('idmapped bind mount without a user namespace: on-disk uid 1000 is seen (an
   writeFileSync(join(src, 'owned'), 'x');
   chownSync(src, 1000, 1000);
   chownSync(join(src, 'owned'), 1000, 1000);
-  const { out, exit } = await s.run(['sh', '-c', 'stat -c %u:%g /data/owned; touch /data/made && stat -c %u:%g /data/made; stat -c %u:%g /plain/owned'], (spec) => {
+  const script = 'stat -c %u:%g /data/owned; touch /data/made && stat -c %u:%g /data/made; stat -c %u:%g /plain/owned; stat -c %u:%g /ro/owned; (touch /ro/no) 2>&1; exit 0';
+  const { out, exit } = await s.run(['sh', '-c', script], (spec) => {
     // containerID is the id on disk, hostID the id it shows as (runc's and the kernel's reading)
     spec.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['bind'], uidMappings: [{ containerID: 1000, hostID: 0, size: 1 }], gidMappings: [{ containerID: 1000, hostID: 0, size: 1 }] });
     spec.mounts!.push({ destination: '/plain', type: 'bind', source: src, options: ['bind'] });
+    spec.mounts!.push({ destination: '/ro', type: 'bind', source: src, options: ['bind', 'ro', 'nosuid', 'idmap', 'rnodev'], uidMappings: [{ containerID: 1000, hostID: 0, size: 1 }], gidMappings: [{ containerID: 1000, hostID: 0, size: 1 }] });
   });
   assert.equal(exit.exitCode, 0, out);
-  assert.equal(out, '0:0\n0:0\n1000:1000\n');
+  assert.equal(out, "0:0\n0:0\n1000:1000\n0:0\ntouch: /ro/no: Read-only file system\n", 'ro applies to an idmapped mount');
   const made = statSync(join(src, 'made'));
   assert.deepEqual([made.uid, made.gid], [1000, 1000], 'a file root creates through the mount is stored as 1000');
 });
