@@ -70,16 +70,23 @@ export function registryPuller(deps: {
       const reference = parseReference(full);
       // Layers are unpacked inside the pull (before the image record exists: the lease holds
       // each snapshot); the layer before a chainID's turn is complete when the next one starts.
-      const unpack: UnpackHook = async (image, onLayer) => {
+      // The unpack runs while later layers still download: each read waits for its blob.
+      const unpack: UnpackHook = async (image, onLayer, ready) => {
         const layers = image.manifest.layers;
-        const blobs: UnpackBlobs = store;
+        const blobs: UnpackBlobs = {
+          createReadStream: async (desc) => (await ready(desc.digest), store.createReadStream(desc)),
+          readBlob: async (desc) => (await ready(desc.digest), store.readBlob(desc)),
+        };
         let i = 0;
         const onSnapshot = async (chainID: Digest) => {
           if (lease && leases) await leases.addResource(lease.id, { type: 'snapshot', id: chainID });
           const prev = layers[i - 1];
           if (prev) onLayer(prev, 'complete');
           const layer = layers[i++];
-          if (layer) onLayer(layer, 'extracting');
+          if (layer) {
+            await ready(layer.digest);
+            onLayer(layer, 'extracting');
+          }
         };
         await deps.unpack({ config: image.config, layers }, { blobs, signal: options.signal, onSnapshot });
         const last = layers[i - 1];

@@ -55,7 +55,9 @@ test('pull unpacks a busybox image into snapshots and records it in the image st
   const pulled = await client.pull(`${reg.host}/library/busybox`, {
     onProgress: (m) => msgs.push(m),
     imageStore: images,
-    unpack: async (img, onLayer) => {
+    unpack: async (img, onLayer, ready) => {
+      // the hook starts while blobs download: it reads them once they are in
+      await Promise.all([img.config, ...img.layers].map((d) => ready(d.digest)));
       for (const layer of img.layers) onLayer(layer, 'extracting');
       const r = await unpacker.unpack({ config: img.config, layers: img.layers });
       top = r.top;

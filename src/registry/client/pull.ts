@@ -28,10 +28,16 @@ export interface PulledImage {
 }
 
 /**
- * Per-layer unpack, provided by the image/snapshot side: called once all blobs are in, in layer
- * order; it reports `Extracting` progress through `progress(current, total)`.
+ * Per-layer unpack, provided by the image/snapshot side. It starts while layers still download,
+ * so extraction overlaps the transfer as docker's does: it must read a blob only after
+ * `ready(digest)` resolved (it rejects when the pull fails). Layers go in order; it reports
+ * `Extracting` progress through `onLayer`.
  */
-export type UnpackHook = (image: PulledImage, onLayer: (layer: Descriptor, event: 'extracting' | 'complete', current?: number, total?: number) => void) => Promise<void>;
+export type UnpackHook = (
+  image: PulledImage,
+  onLayer: (layer: Descriptor, event: 'extracting' | 'complete', current?: number, total?: number) => void,
+  ready: (digest: string) => Promise<void>,
+) => Promise<void>;
 
 export interface PullOptions {
   /** Platform to select from an index (default: this host), `linux/arm64/v8` or a Platform. */
@@ -124,6 +130,16 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
     const queue: Array<{ desc: Descriptor; layer: boolean }> = [{ desc: manifest.config, layer: false }, ...layers.filter((l) => !present.has(l.digest)).map((desc) => ({ desc, layer: true }))];
     const seen = new Set<string>();
     const work = queue.filter((q) => (seen.has(q.desc.digest) ? false : (seen.add(q.desc.digest), true)));
+    // One promise per blob, settled when it is in the store (or the pull failed).
+    const arrivals = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (err: unknown) => void }>();
+    for (const q of work) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => undefined);
+      arrivals.set(q.desc.digest, { promise, resolve, reject });
+    }
+    const ready = (digest: string): Promise<void> => arrivals.get(digest)?.promise ?? Promise.resolve();
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -144,21 +160,26 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
         if (got) downloaded = true;
         else await addSourceLabel(store, desc.digest, ref.domain, ref.path);
         if (layer) emit({ status: got ? 'Download complete' : 'Already exists', id });
+        arrivals.get(desc.digest)?.resolve();
       }
     };
     const n = Math.max(1, options.maxConcurrentDownloads ?? 3);
     // On a failure the other downloads finish their current blob (nothing is left half-open),
     // then the first error is reported.
-    const results = await Promise.allSettled(
+    const downloads = Promise.allSettled(
       Array.from({ length: Math.min(n, work.length) }, () =>
         worker().catch((err: unknown) => {
           failed = true;
           throw err;
         }),
       ),
-    );
-    const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (firstError) throw firstError.reason;
+    ).then((results) => {
+      const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const err = firstError?.reason ?? (failed ? new Error('download stopped') : undefined);
+      // whatever did not arrive never will: an unpack waiting for it stops with the cause
+      for (const a of arrivals.values()) a.reject(err ?? new Error('blob was not downloaded'));
+      if (firstError) throw firstError.reason;
+    });
 
     const pulled: PulledImage = {
       reference: ref,
@@ -173,15 +194,25 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
       downloaded,
     };
     if (options.unpack) {
-      await options.unpack(pulled, (layer, event, current, total) => {
-        if (present.has(layer.digest)) return;
-        const id = shortId(layer.digest);
-        if (event === 'extracting') emit({ status: 'Extracting', id, progressDetail: { ...(current !== undefined ? { current } : {}), ...(total !== undefined ? { total } : {}) }, ...(current !== undefined ? { progress: progressBar(current, total) } : {}) });
-        else emit({ status: 'Pull complete', id });
-      });
+      const unpacking = options.unpack(
+        pulled,
+        (layer, event, current, total) => {
+          if (present.has(layer.digest)) return;
+          const id = shortId(layer.digest);
+          if (event === 'extracting') emit({ status: 'Extracting', id, progressDetail: { ...(current !== undefined ? { current } : {}), ...(total !== undefined ? { total } : {}) }, ...(current !== undefined ? { progress: progressBar(current, total) } : {}) });
+          else emit({ status: 'Pull complete', id });
+        },
+        ready,
+      );
+      // a failed unpack stops further downloads; the download error wins when both fail
+      const [d, u] = await Promise.allSettled([downloads, unpacking.catch((err: unknown) => ((failed = true), Promise.reject(err)))]);
+      if (d.status === 'rejected') throw d.reason;
+      if (u.status === 'rejected') throw u.reason;
     } else {
+      await downloads;
       for (const l of layers) if (!present.has(l.digest)) emit({ status: 'Pull complete', id: shortId(l.digest) });
     }
+    pulled.downloaded = downloaded;
     options.imageStore?.put({ name: formatReference(ref), target: { mediaType: top.mediaType, digest: top.digest, size: top.body.length } });
     if (options.summary !== false) {
       emit({ status: `Digest: ${top.digest}` });
