@@ -48,6 +48,8 @@ export interface BuildSpecOptions {
   hostHostname?: string;
   /** Path of a network namespace to join (bridge networking), else a new one. */
   netnsPath?: string;
+  /** Variables from the network (legacy links); the container's own env wins over them. */
+  networkEnv?: string[];
   /** Namespaces joined from other containers and the /dev/shm source (PidMode, IpcMode). */
   shared?: SharedNamespaces;
 }
@@ -259,7 +261,8 @@ export function buildSpec(c: Container, o: BuildSpecOptions): Spec {
   const caps = computeCapabilities(hc, o.hostCapabilities);
   const hostNet = hc.networkMode === 'host';
 
-  let env = [...cfg.env];
+  const own = new Set(cfg.env.map((e) => e.split('=')[0]));
+  let env = [...(o.networkEnv ?? []).filter((e) => !own.has(e.split('=')[0])), ...cfg.env];
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(`PATH=${defaultPath}`);
   const hostname = hostnameOf(c, o.hostHostname);
   env = [`HOSTNAME=${hostname}`, ...env.filter((e) => !e.startsWith('HOSTNAME='))];

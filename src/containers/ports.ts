@@ -135,7 +135,8 @@ export interface Tasks {
  * `detach` after it exited or failed to start, `remove` when the record goes. All idempotent.
  */
 export interface NetworkAttacher {
-  attach(c: Container): Promise<{ netnsPath?: string }>;
+  /** `env`: variables the network adds to the process (legacy links), before the container's own. */
+  attach(c: Container): Promise<{ netnsPath?: string; env?: string[] }>;
   detach(c: Container): Promise<void>;
   remove(c: Container): Promise<void>;
 }

@@ -316,6 +316,7 @@ export class ContainerService {
       const net = this.#o.network ? await this.#o.network.attach(c) : {};
       const spec = buildSpec(c, {
         ...(net.netnsPath ? { netnsPath: net.netnsPath } : {}),
+        ...(net.env ? { networkEnv: net.env } : {}),
         rootfs,
         user,
         hostCapabilities: this.#o.hostCapabilities,
@@ -493,15 +494,20 @@ export class ContainerService {
     this.#o.tasks.wait(c.id).then(
       (exit) => {
         this.#watching.delete(c.id);
-        void this.#onExit(c.id, exit);
+        this.#handleExit(c.id, exit);
       },
       (err: unknown) => {
         this.#watching.delete(c.id);
         if (this.#closed) return;
         this.#log.warn('wait for task failed', { id: c.id, error: messageOf(err) });
-        void this.#onExit(c.id, { exitCode: 255, exitedAt: new Date().toISOString(), oomKilled: false });
+        this.#handleExit(c.id, { exitCode: 255, exitedAt: new Date().toISOString(), oomKilled: false });
       },
     );
+  }
+
+  /** Runs the exit handling in the background; a failure is logged, never left unhandled. */
+  #handleExit(id: string, exit: TaskExit): void {
+    this.#onExit(id, exit).catch((err: unknown) => this.#log.error('handle task exit', { id, error: messageOf(err) }));
   }
 
   async #onExit(id: string, exit: TaskExit): Promise<void> {
@@ -567,7 +573,7 @@ export class ContainerService {
             c.state.status = 'exited';
             this.#save(c);
           }
-        }),
+        }).catch((err: unknown) => this.#log.error('scheduled restart', { id: c.id, error: messageOf(err) })),
       () => undefined,
     );
   }

@@ -147,6 +147,7 @@ export class DaemonNetworkBackend implements NetworkBackend {
   /** Before a container is created: its networks must exist. */
   validateCreate(req: ContainerCreateRequest): void {
     this.manager.validateCreate(req.HostConfig?.NetworkMode ?? 'default', req.NetworkingConfig?.EndpointsConfig ?? {});
+    this.manager.validateLinks(req.HostConfig?.NetworkMode ?? 'default', req.HostConfig?.Links ?? []);
   }
 
   /** After a container was created: its aliases, --ip and --mac-address per network. */
@@ -161,6 +162,7 @@ export class DaemonNetworkBackend implements NetworkBackend {
       out[k] = endpointRequestFromWire(v, k === primaryKey ? req.MacAddress : undefined);
     }
     this.manager.created(id, out);
+    this.manager.createdLinks(id, req.HostConfig?.Links ?? []);
   }
 
   #endpoints(c: Container): { networks: Record<string, EndpointSettings>; ports: Record<string, PortBinding[] | null>; primary?: EndpointSettings; sandboxKey: string } {
@@ -201,6 +203,8 @@ export class DaemonNetworkBackend implements NetworkBackend {
   decorateInspect(c: Container, out: ContainerInspect): void {
     const v = this.#endpoints(c);
     const p = v.primary;
+    const links = this.manager.linksOf(c);
+    if (links.length > 0) out.HostConfig = { ...out.HostConfig, Links: links };
     out.NetworkSettings = {
       ...out.NetworkSettings,
       SandboxKey: v.sandboxKey,

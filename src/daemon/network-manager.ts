@@ -14,7 +14,9 @@ import {
   formatSubnet,
   intToIp,
   ipToInt,
+  linkEnv,
   maskOf,
+  parseLink,
   parseSubnet,
   renderHosts,
   renderResolvConf,
@@ -369,6 +371,72 @@ export class NetworkManager implements NetworkAttacher {
     }
   }
 
+  /**
+   * Checks a create request's legacy links (`--link target[:alias]`): each target must exist, and
+   * the container must get a network of its own (not host, none or container:).
+   */
+  validateLinks(mode: string, links: readonly string[]): void {
+    if (links.length === 0) return;
+    const m = mode || 'default';
+    for (const kind of ['host', 'none', 'container']) {
+      if (m === kind || (kind === 'container' && m.startsWith('container:'))) {
+        throw invalidArgument(`conflicting options: ${kind} type networking can't be used with links. This would result in undefined behavior`);
+      }
+    }
+    for (const spec of links) {
+      const { target } = parseLink(spec);
+      // invalid-argument, not not-found: a 404 would make the docker CLI pull the image (moby#39823)
+      if (!target || !this.#containers.find(target)) throw invalidArgument(`could not get container for ${target}: No such container: ${target}`);
+    }
+  }
+
+  /** Records a new container's legacy links (by target id, so a rename keeps them). */
+  createdLinks(id: string, links: readonly string[]): void {
+    if (links.length === 0) return;
+    const st = this.state.ensureContainer(id);
+    st.links = links.flatMap((spec) => {
+      const { target, alias } = parseLink(spec);
+      const t = this.#containers.find(target);
+      return t ? [{ target: t.id, alias }] : [];
+    });
+    this.state.save();
+  }
+
+  /** HostConfig.Links as docker shows them: "/<target>:/<container>/<alias>". */
+  linksOf(c: Container): string[] {
+    return (this.state.container(c.id)?.links ?? []).map((l) => `/${this.#containers.find(l.target)?.name ?? l.target}:/${c.name}/${l.alias}`);
+  }
+
+  /**
+   * The linked containers as seen from `c`: address on a network they share (c's first), names for
+   * /etc/hosts and, on the default bridge, docker's link variables. `strict`: a target that is not
+   * running (or on no shared network) is an error, else it is left out.
+   */
+  #resolveLinks(c: Container, st: ContainerNetworkState, strict: boolean): { ip: string; names: string[]; env: string[] }[] {
+    const out: { ip: string; names: string[]; env: string[] }[] = [];
+    for (const link of st.links ?? []) {
+      const t = this.#containers.find(link.target);
+      const label = `/${t?.name ?? link.target} AS /${c.name}/${link.alias}`;
+      if (!t || !isLive(t)) {
+        if (strict) throw conflict(`cannot link to a non running container: ${label}`);
+        continue;
+      }
+      const tEndpoints = this.state.container(t.id)?.endpoints ?? {};
+      const netId = this.#networksOf(c).find((id) => st.endpoints[id] && tEndpoints[id]);
+      const ep = netId ? tEndpoints[netId] : undefined;
+      if (!netId || !ep) {
+        if (strict) throw invalidArgument(`cannot link to ${label}: the containers share no network`);
+        continue;
+      }
+      const names = [link.alias, hostnameOf(t), t.name];
+      const env = this.state.network(netId)?.isDefault
+        ? linkEnv({ name: `/${c.name}/${link.alias}`, ip: ep.address, ports: t.config.exposedPorts, env: t.config.env })
+        : [];
+      out.push({ ip: ep.address, names, env });
+    }
+    return out;
+  }
+
   /** Records a new container's per-network requests (aliases, --ip, --mac-address). */
   created(id: string, endpoints: Record<string, EndpointRequest>): void {
     const entries = Object.entries(endpoints);
@@ -382,7 +450,7 @@ export class NetworkManager implements NetworkAttacher {
     this.state.save();
   }
 
-  async attach(c: Container): Promise<{ netnsPath?: string }> {
+  async attach(c: Container): Promise<{ netnsPath?: string; env?: string[] }> {
     const mode = c.hostConfig.networkMode;
     if (mode === 'host' || mode === 'none') return {};
     if (mode.startsWith('container:')) return this.#joinContainer(c, mode.slice('container:'.length));
@@ -398,12 +466,13 @@ export class NetworkManager implements NetworkAttacher {
       createNetworkNamespace(netnsPath);
       for (const id of ids) await this.#connectEndpoint(c, this.state.network(id)!, st);
       await this.#publish(c, st);
+      const env = this.#resolveLinks(c, st, true).flatMap((l) => l.env);
       this.#writeFiles(c, st);
+      return { netnsPath, ...(env.length > 0 ? { env } : {}) };
     } catch (err) {
       await this.detach(c).catch(() => undefined);
       throw wrap(err, 'set up container networking');
     }
-    return { netnsPath };
   }
 
   async #connectEndpoint(c: Container, net: NetworkRecord, st: ContainerNetworkState): Promise<void> {
@@ -471,6 +540,7 @@ export class NetworkManager implements NetworkAttacher {
       addresses: eps.map((e) => e.ep.address),
       extraHosts: c.hostConfig.extraHosts,
       ...(hostGatewayIp ? { hostGatewayIp } : {}),
+      links: this.#resolveLinks(c, st, false),
     });
     const embedded = primary && !primary.net.isDefault ? primary.ep.gateway : undefined;
     const resolv = renderResolvConf(this.#hostResolv(), {

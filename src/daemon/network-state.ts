@@ -63,6 +63,8 @@ export interface ContainerNetworkState {
   left?: string[];
   /** "80/tcp" → host bindings published now. */
   ports: Record<string, PublishedPort[]>;
+  /** Legacy links (--link): target container id and alias. */
+  links?: { target: string; alias: string }[];
 }
 
 interface StateFile {

@@ -11,6 +11,8 @@ export interface HostsOptions {
   /** --add-host entries "name:ip"; "host-gateway" as ip is replaced by `hostGatewayIp`. */
   extraHosts?: string[];
   hostGatewayIp?: string;
+  /** Legacy links: the target's address and its names (alias, hostname, container name). */
+  links?: { ip: string; names: string[] }[];
 }
 
 /** The container's /etc/hosts, laid out as docker writes it. */
@@ -35,6 +37,7 @@ export function renderHosts(o: HostsOptions): string {
     if (name === '' || ip === '' || /\s/.test(name)) throw invalidArgument(`add-host ${JSON.stringify(entry)}: want "name:ip"`);
     lines.push(`${ip}\t${name}`);
   }
+  for (const link of o.links ?? []) lines.push(`${link.ip}\t${link.names.filter((n, i, all) => n !== '' && all.indexOf(n) === i).join(' ')}`);
   const names = [o.domainname ? `${o.hostname}.${o.domainname}` : undefined, o.hostname, ...(o.aliases ?? [])].filter(
     (n, i, all): n is string => n !== undefined && n !== '' && all.indexOf(n) === i,
   );

@@ -17,3 +17,5 @@ export { BridgeNetworks } from './bridge-networks.ts';
 export type { BridgeNetwork, ConnectOptions, ConnectedEndpoint } from './bridge-networks.ts';
 export { DnsServer, parseDnsQuery, buildDnsResponse } from './dns-server.ts';
 export type { DnsServerOptions, DnsQuestion } from './dns-server.ts';
+export { linkEnv, parseLink } from './links.ts';
+export type { LinkTarget } from './links.ts';
