@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
 import { invalidArgument } from '../lib/index.ts';
-import type { Hook, LinuxDevice, LinuxIDMapping, Mount, Process, Spec } from './spec/index.ts';
+import type { Hook, LinuxDevice, LinuxIDMapping, LinuxSeccomp, Mount, Process, Spec } from './spec/index.ts';
 import { ociDefaultDevices } from './spec/index.ts';
 import {
   CAP_LAST_CAP,
@@ -272,8 +272,8 @@ export function compilePlan(spec: Spec, ctx: PlanContext): PlanRecord[] {
   recs.push(...processRecords(proc, ctx));
   recs.push(...hookRecords('startContainer', spec.hooks?.startContainer));
   if (spec.linux?.seccomp) {
-    const compiled = compileSeccomp(spec.linux.seccomp);
-    recs.push(['seccomp', compiled.flags, compiled.program.toString('hex')]);
+    const compiled = compiledSeccompRecord(spec.linux.seccomp);
+    recs.push(['seccomp', compiled.flags, compiled.hex]);
   }
   recs.push(...monitorRecords(ctx));
   return recs;
@@ -287,11 +287,28 @@ export function compileExecPlan(spec: Spec, proc: Process, pid: number, ctx: Pla
   if (namespaces.some(([n]) => n === 'user')) recs.push(['userns-root']);
   recs.push(...processRecords(proc, ctx));
   if (spec.linux?.seccomp) {
-    const compiled = compileSeccomp(spec.linux.seccomp);
-    recs.push(['seccomp', compiled.flags, compiled.program.toString('hex')]);
+    const compiled = compiledSeccompRecord(spec.linux.seccomp);
+    recs.push(['seccomp', compiled.flags, compiled.hex]);
   }
   recs.push(...monitorRecords({ ...ctx, autostart: ctx.autostart ?? true }));
   return recs;
 }
 
 export { CAP_LAST_CAP };
+
+/**
+ * The compiled filter of a seccomp section, as the plan records it. Every container of a daemon
+ * usually carries the same profile (docker's default for the same capabilities): a few entries
+ * are remembered, keyed by the section's JSON, so the filter is compiled once, not per start.
+ */
+const seccompCache = new Map<string, { flags: number; hex: string }>();
+function compiledSeccompRecord(seccomp: LinuxSeccomp): { flags: number; hex: string } {
+  const key = JSON.stringify(seccomp);
+  const hit = seccompCache.get(key);
+  if (hit) return hit;
+  const compiled = compileSeccomp(seccomp);
+  const rec = { flags: compiled.flags, hex: compiled.program.toString('hex') };
+  if (seccompCache.size >= 8) seccompCache.delete(seccompCache.keys().next().value as string);
+  seccompCache.set(key, rec);
+  return rec;
+}
