@@ -1,6 +1,6 @@
 // berthd: the Berth daemon (composition root). Flags as dockerd's; JSON log lines on stderr.
 import { createLogger, messageOf, projectRoot } from '../lib/index.ts';
-import { Daemon, resolveDaemonConfig } from '../daemon/index.ts';
+import { Daemon, installCrashGuards, resolveDaemonConfig } from '../daemon/index.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -54,6 +54,7 @@ async function main(): Promise<number> {
   }
   const { config } = resolved;
   const log = createLogger({ level: config.logLevel, format: 'json' });
+  installCrashGuards(process, log);
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({ config, log, version: v });

@@ -14,6 +14,7 @@ import { readLogs, type LogEntry } from './log-reader.ts';
 import type { ContainerService } from './service.ts';
 import { checkCanAttach, isRunning } from './state.ts';
 import type { Container } from './types.ts';
+import { mountOf, resolveInView, viewOf, type FsView } from './fs-view.ts';
 
 const execFileP = promisify(execFile);
 
@@ -270,60 +271,40 @@ export function goFileMode(st: Stats): number {
   return mode;
 }
 
-/**
- * Resolves `path` inside `root` as if root were `/`: symlinks in the directory part are
- * followed within the root (never out of it); the last component is not followed.
- */
-export async function resolveInRoot(root: string, path: string): Promise<string> {
-  const parts = posix.normalize('/' + path).split('/').filter(Boolean);
-  const resolved: string[] = [];
-  let hops = 0;
-  while (parts.length) {
-    const name = parts.shift()!;
-    if (name === '..') {
-      resolved.pop();
-      continue;
-    }
-    if (name === '.') continue;
-    const here = join(root, ...resolved, name);
-    if (parts.length === 0) {
-      resolved.push(name);
-      break;
-    }
-    const st = await lstat(here).catch(() => undefined);
-    if (st?.isSymbolicLink()) {
-      if (++hops > 255) throw invalidArgument(`too many symlinks in "${path}"`);
-      const target = await readlink(here);
-      if (target.startsWith('/')) resolved.length = 0;
-      parts.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    resolved.push(name);
-  }
-  return join(root, ...resolved);
-}
+export { resolveInRoot } from './fs-view.ts';
 
-async function statIn(rootfs: string, path: string): Promise<{ host: string; stat: PathStat; st: Stats }> {
-  const host = await resolveInRoot(rootfs, path);
+async function statIn(view: FsView, path: string): Promise<{ host: string; resolved: string; stat: PathStat; st: Stats }> {
+  const { host, path: resolved } = await resolveInView(view, path);
   const st = await lstat(host).catch(() => undefined);
   if (!st) throw notFound(`Could not find the file ${path} in container`);
   const linkTarget = st.isSymbolicLink() ? await readlink(host) : '';
   const name = path === '/' ? '/' : basename(posix.normalize(path).replace(/\/+$/, '')) || '/';
-  return { host, st, stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget } };
+  return { host, resolved, st, stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget } };
 }
 
 export async function statPath(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
   const c = svc.get(ref);
-  return svc.withRootfs(c, async (rootfs) => (await statIn(rootfs, path)).stat);
+  return svc.withRootfs(c, async (rootfs) => (await statIn(viewOf(c, rootfs), path)).stat);
 }
 
-/** Packs `host` into `pack` under the name `name` (recursively for directories). */
-async function addTree(pack: tar.Pack, host: string, name: string): Promise<void> {
+/** The host path of `child` of the container directory `dir` (found at `host`): a mount's source when one is there. */
+function childHost(view: FsView, dir: string, host: string, child: string): { path: string; host: string } {
+  const path = posix.join(dir, child);
+  const m = view.mounts.find((x) => x.destination === path);
+  return { path, host: m ? m.source : join(host, child) };
+}
+
+/**
+ * Packs `host` (container path `path`) into `pack` under the name `name`, recursively for
+ * directories, crossing into the volumes and binds mounted below it.
+ */
+async function addTree(pack: tar.Pack, view: FsView, at: { path: string; host: string }, name: string): Promise<void> {
+  const { host } = at;
   const st = await lstat(host);
   const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
   if (st.isDirectory()) {
     pack.entry({ ...base, type: 'directory', name: name.endsWith('/') ? name : name + '/' });
-    for (const child of (await readdir(host)).sort()) await addTree(pack, join(host, child), `${name.replace(/\/$/, '')}/${child}`);
+    for (const child of await childrenOf(view, at)) await addTree(pack, view, childHost(view, at.path, host, child), `${name.replace(/\/$/, '')}/${child}`);
   } else if (st.isSymbolicLink()) {
     pack.entry({ ...base, type: 'symlink', linkname: await readlink(host) });
   } else if (st.isFile()) {
@@ -334,18 +315,26 @@ async function addTree(pack: tar.Pack, host: string, name: string): Promise<void
   }
 }
 
+/** The entries of a directory in the view: its own and the mount points right below it. */
+async function childrenOf(view: FsView, at: { path: string; host: string }): Promise<string[]> {
+  const names = new Set(await readdir(at.host));
+  for (const m of view.mounts) if (m.destination !== at.path && posix.dirname(m.destination) === at.path) names.add(posix.basename(m.destination));
+  return [...names].sort();
+}
+
 export async function getArchive(
   svc: ContainerService,
   ref: string,
   path: string,
 ): Promise<{ stat: PathStat; write: (out: Writable) => Promise<void> }> {
   const c = svc.get(ref);
-  const stat = await svc.withRootfs(c, async (rootfs) => (await statIn(rootfs, path)).stat);
+  const stat = await svc.withRootfs(c, async (rootfs) => (await statIn(viewOf(c, rootfs), path)).stat);
   return {
     stat,
     write: (out) =>
       svc.withRootfs(c, async (rootfs) => {
-        const { host } = await statIn(rootfs, path);
+        const view = viewOf(c, rootfs);
+        const { host, resolved } = await statIn(view, path);
         const pack = tar.pack();
         // Readable.from iterates the streamx pack: node's pipeline would call its missing unpipe.
         const done = pipeline(Readable.from(pack as AsyncIterable<Buffer>), out);
@@ -358,9 +347,9 @@ export async function getArchive(
         // "dir/." copies the directory's contents: entries are named relative to it.
         const contentsOnly = /\/\.$/.test(path);
         if (contentsOnly) {
-          for (const child of (await readdir(host)).sort()) await addTree(pack, join(host, child), child);
+          for (const child of await childrenOf(view, { path: resolved, host })) await addTree(pack, view, childHost(view, resolved, host, child), child);
         } else {
-          await addTree(pack, host, stat.name === '/' ? '.' : stat.name);
+          await addTree(pack, view, { path: resolved, host }, stat.name === '/' ? '.' : stat.name);
         }
         finalized = true;
         pack.finalize();
@@ -379,9 +368,16 @@ export async function putArchive(
   options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
 ): Promise<void> {
   const c = svc.get(ref);
-  if (c.hostConfig.readonlyRootfs) throw invalidArgument('container rootfs is marked read-only');
   await svc.withRootfs(c, async (rootfs) => {
-    const dest = await resolveInRoot(rootfs, path);
+    const view = viewOf(c, rootfs);
+    const { host: dest, path: destPath } = await resolveInView(view, path);
+    // Writable: a rw volume or bind, or the rootfs unless it is read-only (docker's checks).
+    const writable = async (inContainer: string) => {
+      const m = mountOf(view, inContainer);
+      if (m && !m.rw) throw invalidArgument('mounted volume is marked read-only');
+      if (!m && c.hostConfig.readonlyRootfs) throw invalidArgument('container rootfs is marked read-only');
+    };
+    await writable(destPath);
     const st = await lstat(dest).catch(() => undefined);
     if (!st) throw notFound(`Could not find the file ${path} in container ${c.name}`);
     if (!st.isDirectory()) throw invalidArgument('extraction point is not a directory');
@@ -394,7 +390,10 @@ export async function putArchive(
             stream.resume();
             return;
           }
-          const target = join(dest, name);
+          // Each entry resolved in the container's view: a symlink met on the way never leads out of it.
+          const resolved = await resolveInView(view, posix.join(destPath, name));
+          await writable(resolved.path);
+          const target = resolved.host;
           await mkdir(dirname(target), { recursive: true });
           const existing = await lstat(target).catch(() => undefined);
           const mode = (header.mode ?? 0o644) & 0o7777;
@@ -415,7 +414,7 @@ export async function putArchive(
               await symlink(header.linkname ?? '', target);
               stream.resume();
             } else if (header.type === 'link') {
-              const from = join(dest, posix.normalize(header.linkname ?? '').replace(/^\/+/, ''));
+              const from = (await resolveInView(view, posix.join(destPath, posix.normalize(header.linkname ?? '').replace(/^\/+/, '')))).host;
               await link(from, target);
               stream.resume();
             } else if (header.type === 'file' || header.type === 'contiguous-file') {

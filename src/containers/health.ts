@@ -61,7 +61,12 @@ export class HealthMonitor {
     if (this.#stopped) return;
     let interval = this.config.interval ? this.config.interval / 1e6 : defaultInterval;
     if (this.#inStartPeriod() && this.config.startInterval) interval = this.config.startInterval / 1e6;
-    this.#timer = setTimeout(() => void this.#tick(), interval);
+    this.#timer = setTimeout(() => {
+      this.#tick().catch((err: unknown) => {
+        this.probe.log.error('health check', { id: this.c.id, error: (err as Error)?.message ?? String(err) });
+        this.#schedule();
+      });
+    }, interval);
     this.#timer.unref();
   }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, computeCapabilities, parseSecurityOpt, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
+import { blockIOOf, buildSpec, computeCapabilities, parseDeviceCgroupRule, parseSecurityOpt, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
+import { validateNamespaceModes } from './namespace-modes.ts';
 import { defaultContainerConfig, defaultHostConfig } from './defaults.ts';
 import { initialState } from './state.ts';
 import type { Container, HostConfig } from './types.ts';
@@ -111,4 +112,44 @@ test('buildSpec: process, files, volumes, tmpfs, init, readonly, network modes',
   const unconfined = buildSpec(container({ hostConfig: { securityOpt: ['seccomp=unconfined'] } }), { ...opts, seccomp: () => ({ defaultAction: 'SCMP_ACT_ERRNO' }) });
   assert.equal(unconfined.linux?.seccomp, undefined);
   assert.throws(() => buildSpec(container({ hostConfig: { init: true } }), opts), /no init binary/);
+});
+
+test('buildSpec namespaces: joined by path, host ones left out, shm from the shared source or none', () => {
+  const ns = (over: Over, shared?: BuildSpecOptions['shared']) => {
+    const s = buildSpec(container(over), { ...opts, ...(shared ? { shared } : {}) });
+    return { ns: s.linux!.namespaces!, shm: s.mounts!.find((m) => m.destination === '/dev/shm'), hostname: s.hostname };
+  };
+  const joined = ns({ hostConfig: { pidMode: 'container:x', ipcMode: 'container:x' } }, { pidFrom: 42, ipcFrom: 42, shmSource: '/data/x/mounts/shm' });
+  assert.deepEqual(joined.ns.slice(0, 3), [{ type: 'mount' }, { type: 'pid', path: '/proc/42/ns/pid' }, { type: 'ipc', path: '/proc/42/ns/ipc' }]);
+  assert.deepEqual(joined.shm, { destination: '/dev/shm', type: 'bind', source: '/data/x/mounts/shm', options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'] });
+  const host = ns({ hostConfig: { pidMode: 'host', ipcMode: 'host', utsMode: 'host' } });
+  assert.deepEqual(host.ns.map((n) => n.type), ['mount', 'network']);
+  assert.equal(host.hostname, undefined, 'no hostname without a uts namespace');
+  assert.equal(ns({ hostConfig: { ipcMode: 'none' } }).shm, undefined);
+  assert.equal(ns({}).shm?.type, 'tmpfs');
+});
+
+test('validateNamespaceModes accepts docker modes and rejects others with its messages', () => {
+  const base = { ipcMode: '', pidMode: '', utsMode: '', usernsMode: '' };
+  for (const ipcMode of ['', 'private', 'shareable', 'host', 'none', 'container:a']) validateNamespaceModes({ ...base, ipcMode }, '');
+  assert.throws(() => validateNamespaceModes({ ...base, ipcMode: 'container:' }, ''), /invalid IPC mode: container:/);
+  assert.throws(() => validateNamespaceModes({ ...base, pidMode: 'private' }, ''), /invalid PID mode: private/);
+  assert.throws(() => validateNamespaceModes({ ...base, utsMode: 'container:a' }, ''), /invalid UTS mode: container:a/);
+  assert.throws(() => validateNamespaceModes({ ...base, utsMode: 'host' }, 'h1'), /conflicting options: hostname and the UTS mode/);
+});
+
+test('parseDeviceCgroupRule and blockIOOf', () => {
+  assert.deepEqual(parseDeviceCgroupRule('c 1:3 rmw'), { allow: true, type: 'c', major: 1, minor: 3, access: 'rmw' });
+  assert.deepEqual(parseDeviceCgroupRule('b 7:* r'), { allow: true, type: 'b', major: 7, minor: -1, access: 'r' });
+  assert.deepEqual(parseDeviceCgroupRule('a *:* rwm'), { allow: true, access: 'rwm' });
+  for (const bad of ['c 1:3', 'x 1:3 r', 'c 1:3 rwx', 'c a:3 r']) assert.throws(() => parseDeviceCgroupRule(bad), /invalid device cgroup format/);
+  const none = { blkioWeight: 0, blkioWeightDevice: [], blkioDeviceReadBps: [], blkioDeviceWriteBps: [], blkioDeviceReadIOps: [], blkioDeviceWriteIOps: [] };
+  assert.equal(blockIOOf(none), undefined);
+  assert.deepEqual(blockIOOf({ ...none, blkioWeight: 300, blkioDeviceWriteBps: [{ path: '/dev/null', rate: 5 }] }), {
+    weight: 300,
+    throttleWriteBpsDevice: [{ major: 1, minor: 3, rate: 5 }],
+  });
+  assert.throws(() => blockIOOf({ ...none, blkioDeviceReadIOps: [{ path: '/dev/nope', rate: 1 }] }), /stat \/dev\/nope: no such file or directory/);
+  const rules = resourcesOf(hc({ deviceCgroupRules: ['c 42:* rw'] })).devices!;
+  assert.deepEqual(rules.at(-1), { allow: true, type: 'c', major: 42, minor: -1, access: 'rw' });
 });

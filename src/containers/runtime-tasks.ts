@@ -280,7 +280,7 @@ export class RuntimeTasks implements Tasks {
       () => undefined,
     );
     if (!options.attach) {
-      void exit.finally(() => rm(logPath, { force: true }));
+      void exit.catch(() => undefined).finally(() => rm(logPath, { force: true }).catch(() => undefined));
       return { pid: started.pid, streams: undefined, exit };
     }
     const stdout = new PassThrough();

@@ -100,7 +100,8 @@ export class Daemon {
       markFailed = reject;
     });
     try {
-      const events = new EventsService();
+      const events = new EventsService({ journal: join(config.dataRoot, 'events.jsonl'), log: log.with({ component: 'events' }) });
+      closers.push(() => events.close());
       const system = new DaemonSystemBackend(
         {
           version: options.version,

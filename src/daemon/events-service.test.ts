@@ -66,3 +66,50 @@ test('EventsService.publish adds the legacy status/id/from fields for container 
   assert.equal(got[0]?.from, 'busybox');
   assert.equal(got[0]?.Type, 'container');
 });
+
+test('EventsService.publish survives a subscriber that throws, and the others still get the event', async () => {
+  const errors: string[] = [];
+  const log = { ...(await import('../lib/index.ts')).nullLogger, error: (msg: string) => void errors.push(msg) };
+  const svc = new EventsService({ log });
+  const broken = { get: () => { throw new Error('filter blew up'); } } as unknown as Map<string, string[]>;
+  const ac = new AbortController();
+  const bad = svc.subscribe({ filters: broken, signal: ac.signal })[Symbol.asyncIterator]();
+  void bad.next().catch(() => undefined);
+  const got: string[] = [];
+  const good = (async () => {
+    for await (const e of svc.subscribe({ filters: new Map(), signal: ac.signal })) {
+      got.push(e.Actor.ID);
+      ac.abort();
+    }
+  })();
+  await new Promise((r) => setImmediate(r));
+  assert.doesNotThrow(() => svc.publish({ type: 'volume', action: 'create', id: 'v1' }));
+  await good;
+  assert.deepEqual(got, ['v1']);
+  assert.deepEqual(errors, ['event subscriber failed']);
+});
+
+test('EventsService journal brings the recent events back in a new instance and stays bounded', async () => {
+  const { mkdtempSync, readFileSync, appendFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'berth-events-'));
+  try {
+    const journal = join(dir, 'events.jsonl');
+    const first = new EventsService({ capacity: 4, journal });
+    for (let i = 0; i < 11; i++) first.publish({ type: 'container', action: 'start', id: `c${i}` });
+    first.close();
+    const lines = readFileSync(journal, 'utf8').split('\n').filter(Boolean);
+    assert.ok(lines.length < 8, `compacted at twice the capacity (${lines.length} lines)`);
+    appendFileSync(journal, '{"Type":"container","Act'); // a line cut short by a crash
+    const second = new EventsService({ capacity: 4, journal });
+    assert.deepEqual(second.recent().map((e) => e.Actor.ID), ['c7', 'c8', 'c9', 'c10']);
+    second.publish({ type: 'container', action: 'die', id: 'c11' });
+    second.close();
+    const third = new EventsService({ capacity: 4, journal });
+    assert.deepEqual(third.recent().map((e) => `${e.Action} ${e.Actor.ID}`), ['start c8', 'start c9', 'start c10', 'die c11']);
+    third.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,5 +1,7 @@
+import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import type { EventMessage } from '../api/types/index.ts';
 import type { EventsBackend, EventsQuery, Filters } from '../api/server/index.ts';
+import { messageOf, nullLogger, type Logger } from '../lib/index.ts';
 
 export type EventType = EventMessage['Type'];
 
@@ -78,17 +80,103 @@ interface Subscriber {
   push(ev: EventMessage): void;
 }
 
+export interface EventsServiceOptions {
+  /** How many recent events are kept for `since` (default 1024). */
+  capacity?: number;
+  /**
+   * A file that keeps the recent events across daemon restarts: one JSON line per event,
+   * appended (no fsync: the page cache outlives a killed daemon), compacted to the last
+   * `capacity` events when it holds twice as many.
+   */
+  journal?: string;
+  log?: Logger;
+}
+
 /**
  * The daemon's event bus: every component publishes here; `/events` subscribers get the recent
- * past (a ring buffer of `capacity` events, for `since`) and then live events.
+ * past (a ring buffer of `capacity` events, for `since`, reloaded from the journal after a
+ * restart) and then live events. Publishing never throws: a failing subscriber or journal
+ * write is logged and the publisher carries on.
  */
 export class EventsService implements EventsBackend, EventPublisher {
   private readonly buffer: EventMessage[] = [];
   private readonly subscribers = new Set<Subscriber>();
   private readonly capacity: number;
+  private readonly log: Logger;
+  private readonly journal: string | undefined;
+  private fd: number | undefined;
+  /** Lines in the journal file (compacted at twice the capacity). */
+  private journalLines = 0;
+  private journalFailed = false;
 
-  constructor(options: { capacity?: number } = {}) {
+  constructor(options: EventsServiceOptions = {}) {
     this.capacity = options.capacity ?? 1024;
+    this.log = options.log ?? nullLogger;
+    this.journal = options.journal;
+    if (this.journal) this.loadJournal(this.journal);
+  }
+
+  private loadJournal(path: string): void {
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('read events journal', { path, error: messageOf(err) });
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        const ev = JSON.parse(line) as EventMessage;
+        if (typeof ev.timeNano === 'number' && typeof ev.Type === 'string') this.buffer.push(ev);
+      } catch {
+        // a line cut short by a crash
+      }
+    }
+    if (this.buffer.length > this.capacity) this.buffer.splice(0, this.buffer.length - this.capacity);
+    this.compact();
+  }
+
+  /** Rewrites the journal with the buffered events (temp file + rename) and reopens it for appending. */
+  private compact(): void {
+    if (!this.journal) return;
+    try {
+      if (this.fd !== undefined) closeSync(this.fd);
+      this.fd = undefined;
+      const tmp = `${this.journal}.tmp`;
+      writeFileSync(tmp, this.buffer.map((e) => JSON.stringify(e) + '\n').join(''), { mode: 0o600 });
+      renameSync(tmp, this.journal);
+      this.fd = openSync(this.journal, 'a', 0o600);
+      this.journalLines = this.buffer.length;
+    } catch (err) {
+      this.journalError(err);
+    }
+  }
+
+  private journalError(err: unknown): void {
+    if (!this.journalFailed) this.log.warn('events journal write failed: recent events will not survive a restart', { path: this.journal, error: messageOf(err) });
+    this.journalFailed = true;
+  }
+
+  private append(msg: EventMessage): void {
+    if (this.fd === undefined) return;
+    try {
+      writeSync(this.fd, JSON.stringify(msg) + '\n');
+      this.journalFailed = false;
+      if (++this.journalLines >= 2 * this.capacity) this.compact();
+    } catch (err) {
+      this.journalError(err);
+    }
+  }
+
+  /** Closes the journal (the daemon is stopping). */
+  close(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // closing is best effort
+    }
+    this.fd = undefined;
   }
 
   publish(event: DaemonEvent): void {
@@ -110,7 +198,14 @@ export class EventsService implements EventsBackend, EventPublisher {
     }
     this.buffer.push(msg);
     if (this.buffer.length > this.capacity) this.buffer.splice(0, this.buffer.length - this.capacity);
-    for (const s of this.subscribers) s.push(msg);
+    this.append(msg);
+    for (const s of this.subscribers) {
+      try {
+        s.push(msg);
+      } catch (err) {
+        this.log.error('event subscriber failed', { action: msg.Action, id: msg.Actor.ID, error: messageOf(err) });
+      }
+    }
   }
 
   /** A publisher for one event type, in the `{action, id, attributes}` shape components use. */

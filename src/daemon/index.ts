@@ -7,3 +7,4 @@ export type { DaemonEvent, EventPublisher, EventType } from './events-service.ts
 export { acquirePidfile } from './pidfile.ts';
 export { DaemonSystemBackend, cgroupVersion } from './system-backend.ts';
 export { DaemonVolumeBackend, volumeToWire } from './volumes-backend.ts';
+export { installCrashGuards } from './crash-guards.ts';

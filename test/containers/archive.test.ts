@@ -99,3 +99,60 @@ test('a new volume is filled with the image content at its path; binds and tmpfs
   for await (const e of (await import('../../src/containers/index.ts')).readLogs(h.svc.get(id).logPath)) out += e.line.toString();
   assert.equal(out, 'host\n1\n');
 });
+
+test('docker cp follows volumes and binds, running or stopped, and never leaves the container view', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync, symlinkSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const hostDir = mkdtempSync(join(h.root, 'cpbind-'));
+  const outside = mkdtempSync(join(h.root, 'outside-'));
+  t.after(() => rmSync(hostDir, { recursive: true, force: true }));
+  writeFileSync(join(hostDir, 'on-host'), 'bind file\n');
+  // A symlink in the bind that points "up and out": inside the container it resolves to the container's /.
+  symlinkSync(`../../../../../../..${outside}`, join(hostDir, 'escape'));
+  const { id } = await h.svc.create({
+    config: h.config({ cmd: ['sh', '-c', 'echo in-vol > /data/made-inside; sleep 1000'] }),
+    hostConfig: h.hostConfig({ binds: [`${hostDir}:/bound`, 'cpvol:/data', `${hostDir}:/robind:ro`] }),
+  });
+  const vol = h.svc.get(id).mountPoints.find((m) => m.destination === '/data')!;
+  const tarOf = (name: string, body: string) => {
+    const p = tar.pack();
+    p.entry({ name, mode: 0o644 }, body);
+    p.finalize();
+    return Readable.from(p);
+  };
+  const opts = { noOverwriteDirNonDir: false, copyUIDGID: false };
+
+  // Stopped (created): into the volume and the bind.
+  await putArchive(h.svc, id, '/data', tarOf('put-stopped', 'A\n'), opts);
+  assert.equal(readFileSync(join(vol.source, 'put-stopped'), 'utf8'), 'A\n');
+  await putArchive(h.svc, id, '/bound', tarOf('to-bind', 'B\n'), opts);
+  assert.equal(readFileSync(join(hostDir, 'to-bind'), 'utf8'), 'B\n');
+  const fromBind = await untar(await drain((await getArchive(h.svc, id, '/bound/on-host')).write));
+  assert.deepEqual(fromBind, { 'on-host': 'bind file\n' });
+  await assert.rejects(putArchive(h.svc, id, '/robind', tarOf('x', 'x'), opts), /mounted volume is marked read-only/);
+
+  // Running: the same paths reach the same host files.
+  await h.svc.start(id);
+  for (let i = 0; i < 100 && !existsSync(join(vol.source, 'made-inside')); i++) await new Promise((r) => setTimeout(r, 50));
+  const fromVol = await untar(await drain((await getArchive(h.svc, id, '/data')).write));
+  assert.equal(fromVol['data/made-inside'], 'in-vol\n');
+  assert.equal(fromVol['data/put-stopped'], 'A\n');
+  await putArchive(h.svc, id, '/data', tarOf('put-running', 'C\n'), opts);
+  assert.equal(readFileSync(join(vol.source, 'put-running'), 'utf8'), 'C\n');
+  assert.equal((await statPath(h.svc, id, '/bound/to-bind')).size, 2);
+  // A parent directory listing includes what is mounted below it.
+  const root = await untar(await drain((await getArchive(h.svc, id, '/data/.')).write));
+  assert.equal(root['put-running'], 'C\n');
+
+  // The escaping symlink stays inside the container: writing through it lands in the rootfs.
+  await putArchive(h.svc, id, '/bound/escape', tarOf('through-link', 'D\n'), opts).catch(() => undefined);
+  assert.ok(!existsSync(join(outside, 'through-link')), 'nothing written outside the container view');
+  const evil = tar.pack();
+  evil.entry({ name: 'lnk', type: 'symlink', linkname: '/' });
+  evil.entry({ name: 'lnk/tmp/via-entry', mode: 0o644 }, 'E\n');
+  evil.finalize();
+  await putArchive(h.svc, id, '/data', Readable.from(evil), opts);
+  assert.equal(readFileSync(join(h.svc.rootfsDir(id), 'tmp', 'via-entry'), 'utf8'), 'E\n', 'a symlink entry resolves in the container root');
+});
