@@ -286,6 +286,8 @@ export class ContainerService {
         await this.#startTask(c);
       });
     } catch (err) {
+      // A shareable /dev/shm mounted for a task that never started goes away with it.
+      if (started && !isRunning(c.state)) this.#unmountShm(c);
       // A container that was to be removed on exit is removed when it cannot start (as docker does).
       if (started && c.hostConfig.autoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw err;
@@ -570,6 +572,7 @@ export class ContainerService {
             await this.#startTask(c);
           } catch (err) {
             this.#log.warn('restart failed', { id: c.id, error: messageOf(err) });
+            this.#unmountShm(c);
             c.state.status = 'exited';
             this.#save(c);
           }

@@ -68,10 +68,13 @@ test('IpcMode shareable, container:<name>, host and none: the shared /dev/shm an
   assert.equal(none.out.trim(), '0', 'no /dev/shm with IpcMode none');
   await assert.rejects(h.svc.create({ config: h.config({ cmd: ['true'] }), hostConfig: h.hostConfig({ ipcMode: 'weird' }) }), /invalid IPC mode: weird/);
 
-  // The donor's shm tmpfs goes away with its task.
+  // The donor's shm tmpfs goes away with its task, and with a task that could not start.
   await h.svc.stop(donor.id, { timeout: 0 });
+  const failing = await h.svc.create({ config: h.config({ cmd: ['/no/such/binary'] }), hostConfig: h.hostConfig({ ipcMode: 'shareable' }) });
+  await assert.rejects(h.svc.start(failing.id));
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
   assert.ok(!mounts.includes(`${donor.id}/mounts/shm`), 'shm unmounted after exit');
+  assert.ok(!mounts.includes(`${failing.id}/mounts/shm`), 'shm unmounted after a failed start');
 });
 
 test('UTSMode host shares the host name; UsernsMode host is accepted', async (t) => {
