@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiRequest } from '../../test/helpers/api-client.ts';
 import { berthdCommand, startDaemon, unmountUnder } from '../../test/helpers/daemon.ts';
-import { fmtMs as fmt, median, startDockerd, timeDocker, waitPing } from '../helpers/peers.ts';
+import { fmtMs as fmt, median, pidsMatching, pssKiB, rssKiB, startDockerd, timeDocker, waitPing } from '../helpers/peers.ts';
 import { makeBusyboxRootfs } from '../../test/helpers/busybox-rootfs.ts';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -42,6 +42,46 @@ async function apiRun(socket: string): Promise<number> {
   return performance.now() - t0;
 }
 
+const MANY = Number(process.env['BENCH_CONTAINERS'] ?? 100);
+
+interface ManyFigures {
+  /** Daemon RSS (KiB) with MANY containers running, and idle before them. */
+  daemonIdle: number;
+  daemonLoaded: number;
+  /** Mean PSS (KiB) of one container's monitor (berth-shim / containerd-shim). */
+  monitorPss: number;
+}
+
+/** Starts MANY `sleep` containers over the API (10 at a time), measures memory, removes them. */
+async function manyContainers(socket: string, daemonPids: number[], monitorNeedles: string[]): Promise<ManyFigures> {
+  const rss = () => daemonPids.reduce((a, p) => a + rssKiB(p), 0);
+  const daemonIdle = rss();
+  const ids: string[] = [];
+  try {
+    for (let i = 0; i < MANY; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(10, MANY - i) }, async () => {
+          const c = await apiRequest(socket, '/v1.41/containers/create', { method: 'POST', body: { Image: 'busybox', Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } } });
+          const id = c.json().Id as string;
+          await apiRequest(socket, `/v1.41/containers/${id}/start`, { method: 'POST' });
+          return id;
+        }),
+      );
+      ids.push(...batch);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    const monitors = pidsMatching(...monitorNeedles);
+    const monitorPss = monitors.length ? monitors.reduce((a, p) => a + pssKiB(p), 0) / monitors.length : NaN;
+    return { daemonIdle, daemonLoaded: rss(), monitorPss };
+  } finally {
+    for (let i = 0; i < ids.length; i += 10) {
+      await Promise.all(ids.slice(i, i + 10).map((id) => apiRequest(socket, `/v1.41/containers/${id}?force=1`, { method: 'DELETE' }).catch(() => undefined)));
+    }
+  }
+}
+
+const fmtKiB = (k: number): string => (Number.isFinite(k) ? (k >= 10240 ? `${(k / 1024).toFixed(1)} MiB` : `${Math.round(k)} KiB`) : 'n/a');
+
 async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   try {
@@ -57,11 +97,15 @@ async function main(): Promise<void> {
     const berthRun: number[] = [];
     const berthApi: number[] = [];
     const berthPs: number[] = [];
+    let berthMany: ManyFigures | undefined;
+    let dockerMany: ManyFigures | undefined;
     try {
       timeDocker(d.socket, ['import', tar, 'busybox:latest']);
       for (let i = 0; i < runs; i++) berthRun.push(timeDocker(d.socket, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
       for (let i = 0; i < runs; i++) berthApi.push(await apiRun(d.socket).catch(() => NaN));
       for (let i = 0; i < runs; i++) berthPs.push(timeDocker(d.socket, ['ps']));
+      process.stderr.write(`bench/daemon: berthd with ${MANY} containers\n`);
+      berthMany = await manyContainers(d.socket, [d.process.pid ?? 0], ['berth-shim', d.dir]);
     } finally {
       await d.cleanup();
     }
@@ -79,6 +123,8 @@ async function main(): Promise<void> {
         for (let i = 0; i < runs; i++) dockerRun.push(timeDocker(dd.socket, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
         for (let i = 0; i < runs; i++) dockerApi.push(await apiRun(dd.socket).catch(() => NaN));
         for (let i = 0; i < runs; i++) dockerPs.push(timeDocker(dd.socket, ['ps']));
+        process.stderr.write(`bench/daemon: dockerd with ${MANY} containers\n`);
+        dockerMany = await manyContainers(dd.socket, dd.pids, ['containerd-shim', join(scratch, 'dockerd')]);
       } finally {
         await dd.stop();
       }
@@ -91,8 +137,17 @@ async function main(): Promise<void> {
       ['docker ps', median(berthPs), median(dockerPs)],
     ];
     console.log(`bench/daemon (median of ${runs}; the docker CLI drives both daemons)`);
-    console.log(`${'measure'.padEnd(48)}${'berthd'.padStart(12)}${'dockerd'.padStart(12)}`);
-    for (const [name, b, k] of rows) console.log(`${name.padEnd(48)}${fmt(b).padStart(12)}${fmt(k).padStart(12)}`);
+    console.log(`${'measure'.padEnd(58)}${'berthd'.padStart(12)}${'dockerd'.padStart(12)}`);
+    for (const [name, b, k] of rows) console.log(`${name.padEnd(58)}${fmt(b).padStart(12)}${fmt(k).padStart(12)}`);
+    const mem: [string, (f: ManyFigures) => number][] = [
+      ['daemon RSS, idle', (f) => f.daemonIdle],
+      [`daemon RSS with ${MANY} containers running`, (f) => f.daemonLoaded],
+      ['monitor PSS per container (berth-shim / containerd-shim)', (f) => f.monitorPss],
+    ];
+    for (const [name, get] of mem) {
+      console.log(`${name.padEnd(58)}${fmtKiB(berthMany ? get(berthMany) : NaN).padStart(12)}${fmtKiB(dockerMany ? get(dockerMany) : NaN).padStart(12)}`);
+    }
+    console.log('(dockerd RSS counts dockerd + containerd)');
     if (!dd) console.log('dockerd: not installed or did not start (apt-get install docker.io for the comparison)');
     writeFileSync(join(scratch, 'done'), '');
   } finally {

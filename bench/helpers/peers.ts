@@ -1,7 +1,7 @@
 // Shared by the benchmarks: medians, a private dockerd (Debian's docker.io, started with its own
 // roots as PEERS.md describes), and timing of docker CLI commands against any daemon.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRequest } from '../../test/helpers/api-client.ts';
 import { unmountUnder } from '../../test/helpers/daemon.ts';
@@ -38,6 +38,8 @@ export async function waitPing(socket: string, deadlineMs: number): Promise<bool
 export interface PrivateDocker {
   socket: string;
   startupMs: number;
+  /** Pids of dockerd and containerd (for memory figures). */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export async function startDockerd(dir: string): Promise<PrivateDocker | undefin
     await stop();
     return undefined;
   }
-  return { socket, startupMs, stop };
+  return { socket, startupMs, stop, pids: [dd.pid ?? 0, ctd.pid ?? 0].filter((p) => p > 0) };
 }
 
 /** Wall time of one docker CLI command against the daemon at `socket` (NaN if it failed). */
@@ -78,4 +80,39 @@ export function timeDocker(socket: string, args: string[], options: { cwd?: stri
   const r = spawnSync(dockerCli, args, { env, stdio: 'ignore', ...(options.cwd ? { cwd: options.cwd } : {}) });
   const ms = performance.now() - t0;
   return r.status === 0 ? ms : NaN;
+}
+
+/** A process's resident set (VmRSS) in KiB; 0 when it is gone. */
+export function rssKiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A process's proportional set size in KiB (smaps_rollup); 0 when it is gone. */
+export function pssKiB(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids of processes whose command line contains every one of `needles`. */
+export function pidsMatching(...needles: string[]): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (needles.every((n) => cmd.includes(n))) out.push(Number(p));
+    } catch {
+      // exited
+    }
+  }
+  return out;
 }
