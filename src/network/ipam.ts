@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { conflict, errorCode, invalidArgument, notFound, unavailable, wrap, writeFileAtomicSync } from '../lib/index.ts';
 import { broadcastOf, firstHost, formatSubnet, intToIp, ipToInt, parseSubnet, subnetContains, subnetsOverlap } from './cidr.ts';
@@ -26,13 +26,31 @@ export interface AddPoolOptions {
 
 /**
  * IPv4 address management persisted in one JSON file (written atomically), so addresses survive
- * a daemon restart and are released by owner afterwards. Every call reads the file afresh; one
- * process (the daemon) is the writer.
+ * a daemon restart and are released by owner afterwards. The parsed file is kept in memory and
+ * read again only when it changed under us (another instance wrote it: its inode or mtime moved).
+ * Every call works on a copy, so a call that fails half-way changes nothing.
  */
 export class Ipam {
+  #cache: { state: IpamState; stamp: string } | undefined;
+
   constructor(private readonly file: string) {}
 
+  #stamp(): string {
+    try {
+      const st = statSync(this.file, { bigint: true });
+      return `${st.ino}:${st.mtimeNs}:${st.size}`;
+    } catch {
+      return 'none';
+    }
+  }
+
   private load(): IpamState {
+    const stamp = this.#stamp();
+    if (this.#cache?.stamp !== stamp) this.#cache = { state: this.read(), stamp };
+    return structuredClone(this.#cache.state);
+  }
+
+  private read(): IpamState {
     try {
       const state = JSON.parse(readFileSync(this.file, 'utf8')) as IpamState;
       if (state.version !== 1 || typeof state.pools !== 'object') throw invalidArgument(`ipam ${JSON.stringify(this.file)}: unknown format`);
@@ -53,11 +71,12 @@ export class Ipam {
     const data = JSON.stringify(state, null, 1);
     if (options.durable) {
       writeFileAtomicSync(this.file, data);
-      return;
+    } else {
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(tmp, data);
+      renameSync(tmp, this.file);
     }
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, this.file);
+    this.#cache = { state, stamp: this.#stamp() };
   }
 
   /** Registers a network's pool; conflict when its subnet overlaps another network's. */
