@@ -266,8 +266,9 @@ export class ContainerService {
     return { id, warnings };
   }
 
+  /** A readable copy of the record beside the container's files; the metadata db is what counts. */
   async #writeConfigFile(c: Container): Promise<void> {
-    await writeFileAtomic(join(this.containerDir(c.id), 'config.v2.json'), JSON.stringify(c));
+    replaceFileSync(join(this.containerDir(c.id), 'config.v2.json'), JSON.stringify(c));
   }
 
   // ---------------------------------------------------------------- start
