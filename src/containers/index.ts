@@ -23,7 +23,7 @@ export { defaultContainerConfig, defaultHostConfig } from './defaults.ts';
 export { mergeImageConfig, mergeEnv, commandOf, defaultPath } from './merge-config.ts';
 export type { ImageRuntimeConfig } from './merge-config.ts';
 export { buildSpec, computeCapabilities, resourcesOf, parseSecurityOpt, initPathInContainer } from './oci-spec.ts';
-export type { BuildSpecOptions, ResolvedUser } from './oci-spec.ts';
+export type { BlkioSupport, BuildSpecOptions, ResolvedUser } from './oci-spec.ts';
 export { normalizeName, generateName, isValidName } from './names.ts';
 export { humanStatus, humanDuration, isRunning, zeroTime, initialState } from './state.ts';
 export type { ContainerState, Status, Health, HealthStatus, HealthLogEntry } from './state.ts';

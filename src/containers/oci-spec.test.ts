@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockIOOf, buildSpec, computeCapabilities, parseDeviceCgroupRule, parseSecurityOpt, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
+import { blockIOOf, discardUnsupportedBlkio, buildSpec, computeCapabilities, parseDeviceCgroupRule, parseSecurityOpt, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
 import { validateNamespaceModes } from './namespace-modes.ts';
 import { defaultContainerConfig, defaultHostConfig } from './defaults.ts';
 import { initialState } from './state.ts';
@@ -152,4 +152,18 @@ test('parseDeviceCgroupRule and blockIOOf', () => {
   assert.throws(() => blockIOOf({ ...none, blkioDeviceReadIOps: [{ path: '/dev/nope', rate: 1 }] }), /stat \/dev\/nope: no such file or directory/);
   const rules = resourcesOf(hc({ deviceCgroupRules: ['c 42:* rw'] })).devices!;
   assert.deepEqual(rules.at(-1), { allow: true, type: 'c', major: 42, minor: -1, access: 'rw' });
+});
+
+test('discardUnsupportedBlkio drops what the kernel lacks with docker warnings', () => {
+  const all = { weight: true, weightDevice: true, readBps: true, writeBps: true, readIOps: true, writeIOps: true };
+  const r = { blkioWeight: 300, blkioWeightDevice: [{ path: '/dev/vda', weight: 200 }], blkioDeviceReadBps: [{ path: '/dev/vda', rate: 1 }] };
+  assert.deepEqual(discardUnsupportedBlkio({ ...r }, undefined), []);
+  assert.deepEqual(discardUnsupportedBlkio({ ...r }, all), []);
+  const dropped = { ...r };
+  const w = discardUnsupportedBlkio(dropped, { ...all, weight: false, weightDevice: false });
+  assert.deepEqual(w, [
+    'Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.',
+    'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.',
+  ]);
+  assert.deepEqual(dropped, { blkioWeight: 0, blkioWeightDevice: [], blkioDeviceReadBps: [{ path: '/dev/vda', rate: 1 }] });
 });

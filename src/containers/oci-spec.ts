@@ -19,7 +19,7 @@ import {
 } from '../runtime/index.ts';
 import { defaultPath } from './merge-config.ts';
 import { containerOfMode, type SharedNamespaces } from './namespace-modes.ts';
-import type { Container, HostConfig, MountPoint, ThrottleDevice } from './types.ts';
+import type { Container, HostConfig, MountPoint, Resources, ThrottleDevice } from './types.ts';
 
 /** Where the init binary appears inside a container, as docker puts it. */
 export const initPathInContainer = '/sbin/docker-init';
@@ -194,6 +194,50 @@ export function parseDeviceCgroupRule(rule: string): LinuxDeviceCgroup {
   const num = (v: string) => (v === '*' ? -1 : Number(v));
   if (m[1] === 'a') return { allow: true, access: m[4]! };
   return { allow: true, type: m[1]!, major: num(m[2]!), minor: num(m[3]!), access: m[4]! };
+}
+
+/** Which blkio controls the host's kernel offers (cgroup v1 files exist; on v2 all of them). */
+export interface BlkioSupport {
+  weight: boolean;
+  weightDevice: boolean;
+  readBps: boolean;
+  writeBps: boolean;
+  readIOps: boolean;
+  writeIOps: boolean;
+}
+
+/**
+ * Docker drops the block I/O settings the kernel cannot apply, with a warning each
+ * (daemon_unix.go verifyPlatformContainerResources); `r` is changed in place.
+ */
+export function discardUnsupportedBlkio(r: Partial<Resources>, support: BlkioSupport | undefined): string[] {
+  if (!support) return [];
+  const warnings: string[] = [];
+  if (r.blkioWeight && !support.weight) {
+    warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+    r.blkioWeight = 0;
+  }
+  if (r.blkioWeightDevice?.length && !support.weightDevice) {
+    warnings.push('Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.');
+    r.blkioWeightDevice = [];
+  }
+  if (r.blkioDeviceReadBps?.length && !support.readBps) {
+    warnings.push('Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.');
+    r.blkioDeviceReadBps = [];
+  }
+  if (r.blkioDeviceWriteBps?.length && !support.writeBps) {
+    warnings.push('Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.');
+    r.blkioDeviceWriteBps = [];
+  }
+  if (r.blkioDeviceReadIOps?.length && !support.readIOps) {
+    warnings.push('Your kernel does not support IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.');
+    r.blkioDeviceReadIOps = [];
+  }
+  if (r.blkioDeviceWriteIOps?.length && !support.writeIOps) {
+    warnings.push('Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.');
+    r.blkioDeviceWriteIOps = [];
+  }
+  return warnings;
 }
 
 /** Docker's --memory-swap semantics: 0 with a memory limit = twice the memory, -1 unlimited. */

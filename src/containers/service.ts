@@ -30,7 +30,7 @@ import { commandOf, mergeImageConfig } from './merge-config.ts';
 import { resolveMountPoints } from './mounts.ts';
 import { generateName, normalizeName } from './names.ts';
 import { containerOfMode, isShareableIpc, validateNamespaceModes, type SharedNamespaces } from './namespace-modes.ts';
-import { buildSpec, hostnameOf, resourcesOf, type BuildSpecOptions } from './oci-spec.ts';
+import { buildSpec, discardUnsupportedBlkio, hostnameOf, resourcesOf, type BlkioSupport, type BuildSpecOptions } from './oci-spec.ts';
 import type { EventSink, ImageProvider, NetworkAttacher, TaskExit, Tasks, VolumeProvider } from './ports.ts';
 import { RestartManager, parseRestartPolicy } from './restart-policy.ts';
 import {
@@ -73,6 +73,8 @@ export interface ContainerServiceOptions {
   /** json-file rotation when the container's LogConfig says nothing (default 10 MiB × 5). */
   logMaxSize?: number;
   logMaxFiles?: number;
+  /** The blkio controls the kernel offers; the others are dropped with docker's warnings (default: all). */
+  blkio?: BlkioSupport;
 }
 
 export interface CreateOptions {
@@ -200,6 +202,7 @@ export class ContainerService {
     }
     validateHostConfig(hostConfig);
     validateNamespaceModes(hostConfig, options.config.hostname);
+    warnings.push(...discardUnsupportedBlkio(hostConfig, this.#o.blkio));
     if (!options.config.image) throw invalidArgument('config cannot be empty in order to create a container');
     const image = await this.#o.images.resolve(options.config.image);
     const config = mergeImageConfig(options.config, image.config);
@@ -791,6 +794,9 @@ export class ContainerService {
     await this.#locked(c.id, async () => {
       const hc: HostConfig = { ...c.hostConfig, ...definedOnly(resources) };
       validateBlkioWeight(resources.blkioWeight);
+      const dropped = discardUnsupportedBlkio(resources, this.#o.blkio);
+      warnings.push(...dropped);
+      if (dropped.length) Object.assign(hc, definedOnly(resources));
       if (resources.memory && !resources.memorySwap && c.hostConfig.memorySwap > 0 && resources.memory > c.hostConfig.memorySwap) {
         throw invalidArgument('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
       }

@@ -73,6 +73,7 @@ import type { Snapshotter } from '../snapshots/index.ts';
 import type { EventPublisher } from './events-service.ts';
 import type { DaemonNetworkBackend } from './network-backend.ts';
 import { createNetworkManager, startNetworking, type NetworkFlags } from './network-wiring.ts';
+import { blkioSupport } from './system-backend.ts';
 
 const asArgv = (v: string[] | string | null | undefined): string[] | null => (v === undefined || v === null ? null : typeof v === 'string' ? [v] : [...v]);
 
@@ -887,6 +888,7 @@ export async function wireContainers(w: ContainerWiring): Promise<{ service: Con
     ...(existsSync(initBinary) ? { initBinary } : {}),
     seccomp: (profile, caps) => (profile ? parseSeccompProfile(profile) : dockerDefaultSeccomp(caps)),
     cgroupParent,
+    blkio: blkioSupport(),
   });
   const execs = new ExecManager(service, { publish: (e) => w.events.publish({ type: 'container', action: e.action, id: e.id, attributes: e.attributes }) }, log);
   const backend = new DaemonContainerBackend(service, execs, log, async (c) => (await w.snapshotter.usage(c.snapshotKey)).size);

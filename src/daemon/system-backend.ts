@@ -3,6 +3,7 @@ import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import type { DiskUsageResponse, InfoResponse, VersionResponse } from '../api/types/index.ts';
 import { maxApiVersion, minApiVersion } from '../api/types/index.ts';
 import type { SystemBackend } from '../api/server/index.ts';
+import type { BlkioSupport } from '../containers/index.ts';
 
 /** Counts and usage the system endpoints need from the other services (each optional until wired). */
 export interface SystemSources {
@@ -28,6 +29,21 @@ export interface SystemInfoOptions {
 }
 
 const cgroup2Magic = 0x63677270;
+
+/** The blkio controls this kernel offers: the cgroup v1 files, or everything on v2 (io.weight, io.max). */
+export function blkioSupport(): BlkioSupport {
+  if (cgroupVersion() === '2') return { weight: true, weightDevice: true, readBps: true, writeBps: true, readIOps: true, writeIOps: true };
+  const has = (f: string) => existsSync(`/sys/fs/cgroup/blkio/${f}`);
+  const weight = has('blkio.weight') || has('blkio.bfq.weight');
+  return {
+    weight,
+    weightDevice: has('blkio.weight_device') || has('blkio.bfq.weight_device'),
+    readBps: has('blkio.throttle.read_bps_device'),
+    writeBps: has('blkio.throttle.write_bps_device'),
+    readIOps: has('blkio.throttle.read_iops_device'),
+    writeIOps: has('blkio.throttle.write_iops_device'),
+  };
+}
 
 /** "2" on a unified cgroup hierarchy, "1" on v1 or hybrid (this machine). */
 export function cgroupVersion(): '1' | '2' {
