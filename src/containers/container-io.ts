@@ -273,6 +273,9 @@ export function goFileMode(st: Stats): number {
 
 export { resolveInRoot } from './fs-view.ts';
 
+/** The task's host pid while it runs (its tmpfs mounts are reachable through /proc/<pid>/root). */
+const runningPid = (c: Container) => (isRunning(c.state) && c.state.pid > 0 ? c.state.pid : undefined);
+
 async function statIn(view: FsView, path: string): Promise<{ host: string; resolved: string; stat: PathStat; st: Stats }> {
   const { host, path: resolved } = await resolveInView(view, path);
   const st = await lstat(host).catch(() => undefined);
@@ -284,7 +287,7 @@ async function statIn(view: FsView, path: string): Promise<{ host: string; resol
 
 export async function statPath(svc: ContainerService, ref: string, path: string): Promise<PathStat> {
   const c = svc.get(ref);
-  return svc.withRootfs(c, async (rootfs) => (await statIn(viewOf(c, rootfs), path)).stat);
+  return svc.withRootfs(c, async (rootfs) => (await statIn(viewOf(c, rootfs, runningPid(c)), path)).stat);
 }
 
 /** The host path of `child` of the container directory `dir` (found at `host`): a mount's source when one is there. */
@@ -328,12 +331,12 @@ export async function getArchive(
   path: string,
 ): Promise<{ stat: PathStat; write: (out: Writable) => Promise<void> }> {
   const c = svc.get(ref);
-  const stat = await svc.withRootfs(c, async (rootfs) => (await statIn(viewOf(c, rootfs), path)).stat);
+  const stat = await svc.withRootfs(c, async (rootfs) => (await statIn(viewOf(c, rootfs, runningPid(c)), path)).stat);
   return {
     stat,
     write: (out) =>
       svc.withRootfs(c, async (rootfs) => {
-        const view = viewOf(c, rootfs);
+        const view = viewOf(c, rootfs, runningPid(c));
         const { host, resolved } = await statIn(view, path);
         const pack = tar.pack();
         // Readable.from iterates the streamx pack: node's pipeline would call its missing unpipe.
@@ -369,7 +372,7 @@ export async function putArchive(
 ): Promise<void> {
   const c = svc.get(ref);
   await svc.withRootfs(c, async (rootfs) => {
-    const view = viewOf(c, rootfs);
+    const view = viewOf(c, rootfs, runningPid(c));
     const { host: dest, path: destPath } = await resolveInView(view, path);
     // Writable: a rw volume or bind, or the rootfs unless it is read-only (docker's checks).
     const writable = async (inContainer: string) => {

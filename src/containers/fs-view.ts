@@ -22,8 +22,11 @@ export interface ViewMount {
   rw: boolean;
 }
 
-/** The view of `c` over a mounted rootfs: its volumes, binds and its hostname/hosts/resolv.conf files. */
-export function viewOf(c: Container, rootfs: string): FsView {
+/**
+ * The view of `c` over a mounted rootfs: its volumes, binds and its hostname/hosts/resolv.conf
+ * files; with `pid` (a running task), its tmpfs mounts too, reached through /proc/<pid>/root.
+ */
+export function viewOf(c: Container, rootfs: string, pid?: number): FsView {
   const mounts: ViewMount[] = [];
   const files: [string, string][] = [
     ['/etc/resolv.conf', c.resolvConfPath],
@@ -32,8 +35,12 @@ export function viewOf(c: Container, rootfs: string): FsView {
   ];
   for (const [destination, source] of files) if (source) mounts.push({ destination, source, rw: !c.hostConfig.readonlyRootfs });
   for (const m of c.mountPoints) {
-    if (m.type === 'tmpfs' || !m.source) continue;
     const destination = posix.normalize('/' + m.destination).replace(/(.)\/+$/, '$1');
+    if (m.type === 'tmpfs') {
+      if (pid) mounts.push({ destination, source: `/proc/${pid}/root${destination}`, rw: true });
+      continue;
+    }
+    if (!m.source) continue;
     const i = mounts.findIndex((x) => x.destination === destination);
     if (i >= 0) mounts.splice(i, 1);
     mounts.push({ destination, source: m.source, rw: m.rw });

@@ -156,3 +156,26 @@ test('docker cp follows volumes and binds, running or stopped, and never leaves 
   await putArchive(h.svc, id, '/data', Readable.from(evil), opts);
   assert.equal(readFileSync(join(h.svc.rootfsDir(id), 'tmp', 'via-entry'), 'utf8'), 'E\n', 'a symlink entry resolves in the container root');
 });
+
+test('docker cp reaches the tmpfs mounts of a running container', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { id } = await h.svc.create({
+    config: h.config({ cmd: ['sh', '-c', 'echo in-tmpfs > /scratch/f; touch /scratch/ready; sleep 1000'] }),
+    hostConfig: h.hostConfig({ tmpfs: { '/scratch': 'size=1m' } }),
+  });
+  await h.svc.start(id);
+  const pid = h.svc.get(id).state.pid;
+  for (let i = 0; i < 100 && !existsSync(`/proc/${pid}/root/scratch/ready`); i++) await new Promise((r) => setTimeout(r, 50));
+  const got = await untar(await drain((await getArchive(h.svc, id, '/scratch/f')).write));
+  assert.deepEqual(got, { f: 'in-tmpfs\n' });
+  const p = tar.pack();
+  p.entry({ name: 'put', mode: 0o644 }, 'P\n');
+  p.finalize();
+  await putArchive(h.svc, id, '/scratch', Readable.from(p), { noOverwriteDirNonDir: false, copyUIDGID: false });
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(`/proc/${pid}/root/scratch/put`, 'utf8'), 'P\n');
+  assert.ok(!existsSync(join(h.svc.rootfsDir(id), 'scratch', 'put')), 'not hidden under the tmpfs in the rootfs');
+});
