@@ -63,6 +63,8 @@ export interface TaskIO {
   logPath: string;
   logMaxSize: number;
   logMaxFiles: number;
+  /** Start the process as soon as it is created (one round trip; no separate start()). */
+  autostart?: boolean;
 }
 
 /** Live stdio of a task or exec: stdout carries both streams when there is a terminal. */

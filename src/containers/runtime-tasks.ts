@@ -135,10 +135,11 @@ export class RuntimeTasks implements Tasks {
   }
 
   async create(id: string, bundle: string, io: TaskIO): Promise<{ pid: number }> {
-    const st = await this.runtime.create(taskId(id), {
+    const options = {
       bundle,
-      stdio: { mode: 'log', logPath: io.logPath, logMaxSize: io.logMaxSize, logMaxFiles: io.logMaxFiles, openStdin: io.openStdin },
-    });
+      stdio: { mode: 'log' as const, logPath: io.logPath, logMaxSize: io.logMaxSize, logMaxFiles: io.logMaxFiles, openStdin: io.openStdin },
+    };
+    const st = io.autostart ? (await this.runtime.run(taskId(id), { ...options, detach: true })).state : await this.runtime.create(taskId(id), options);
     return { pid: st.pid };
   }
 

@@ -335,7 +335,10 @@ export class ContainerService {
       // regenerated at every start and on the exec-root: atomic, but no fsync on the hot path
       replaceFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const lc = c.hostConfig.logConfig.config;
+      // nothing to do between create and start (no attach waiting for the first output): one step
+      const autostart = (this.#preStart.get(c.id)?.size ?? 0) === 0;
       const { pid } = await this.#o.tasks.create(c.id, bundle, {
+        autostart,
         terminal: c.config.tty,
         openStdin: c.config.openStdin,
         logPath: c.logPath,
@@ -345,7 +348,7 @@ export class ContainerService {
       const hooks = [...(this.#preStart.get(c.id) ?? [])];
       this.#preStart.delete(c.id);
       await Promise.all(hooks.map((h) => h().catch((err: unknown) => this.#log.warn('pre-start hook', { id: c.id, error: messageOf(err) }))));
-      await this.#o.tasks.start(c.id);
+      if (!autostart) await this.#o.tasks.start(c.id);
       c.state = {
         ...c.state,
         status: 'running',
