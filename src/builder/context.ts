@@ -3,7 +3,7 @@ import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { invalidArgument, notFound, type Digest } from '../lib/index.ts';
-import { DockerIgnore } from './dockerignore.ts';
+import { DockerIgnore } from '../lib/index.ts';
 
 /**
  * A build context on disk: the directory COPY and ADD read from, with `.dockerignore`

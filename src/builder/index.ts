@@ -1,5 +1,4 @@
 export * from './dockerfile/index.ts';
-export * from './dockerignore.ts';
 export * from './context.ts';
 export * from './image-config.ts';
 export * from './step.ts';

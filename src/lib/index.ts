@@ -3,3 +3,4 @@ export * from './log.ts';
 export * from './digest.ts';
 export * from './atomic-fs.ts';
 export * from './paths.ts';
+export { DockerIgnore } from './dockerignore.ts';

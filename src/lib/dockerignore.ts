@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { invalidArgument } from '../lib/index.ts';
+import { invalidArgument } from './errors.ts';
 
 /**
  * `.dockerignore` rules as docker applies them: one pattern a line, `#` comments, `!` for

@@ -30,3 +30,17 @@ test('DockerIgnore: the last matching pattern wins', () => {
 test('DockerIgnore rejects a bare exclamation mark', () => {
   assert.throws(() => DockerIgnore.parse('!\n'), /illegal exclusion pattern/);
 });
+
+test('DockerIgnore: leading slashes, ** directories and exceptions inside an excluded directory', () => {
+  const ig = DockerIgnore.parse('# comment\n\n*.log\n/build\n**/node_modules\nsecret/*\n!secret/public.txt\n');
+  const cases: [string, boolean][] = [
+    ['app.log', true],
+    ['src/app.log', false],
+    ['build/out.o', true],
+    ['a/b/node_modules/x.js', true],
+    ['node_modules', true],
+    ['secret/key', true],
+    ['secret/public.txt', false],
+  ];
+  for (const [path, want] of cases) assert.equal(ig.excludes(path), want, path);
+});
