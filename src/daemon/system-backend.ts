@@ -45,6 +45,18 @@ export function blkioSupport(): BlkioSupport {
   };
 }
 
+/** docker info's warnings for missing blkio controls. */
+export function blkioWarnings(b: BlkioSupport): string[] | null {
+  const w: string[] = [];
+  if (!b.weight) w.push('WARNING: No blkio weight support');
+  if (!b.weightDevice) w.push('WARNING: No blkio weight_device support');
+  if (!b.readBps) w.push('WARNING: No blkio throttle.read_bps_device support');
+  if (!b.writeBps) w.push('WARNING: No blkio throttle.write_bps_device support');
+  if (!b.readIOps) w.push('WARNING: No blkio throttle.read_iops_device support');
+  if (!b.writeIOps) w.push('WARNING: No blkio throttle.write_iops_device support');
+  return w.length ? w : null;
+}
+
 /** "2" on a unified cgroup hierarchy, "1" on v1 or hybrid (this machine). */
 export function cgroupVersion(): '1' | '2' {
   try {
@@ -198,7 +210,7 @@ export class DaemonSystemBackend implements SystemBackend {
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
       SecurityOptions: ['name=seccomp,profile=builtin'],
-      Warnings: null,
+      Warnings: blkioWarnings(blkioSupport()),
     };
   }
 

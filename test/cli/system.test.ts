@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { startDaemon } from '../helpers/daemon.ts';
 import { berth, ok, daemonOptions } from './harness.ts';
 
@@ -9,8 +10,14 @@ test('berth version, info and system df against a real berthd', async (t) => {
   assert.match(version, /^Client:\n Version: +\d/);
   assert.match(version, /\nServer: .*\n Engine:\n {2}Version: +\S+\n {2}API version: +1\.\d+ \(minimum version 1\.\d+\)/);
   assert.equal((await ok(d.host, ['version', '--format', '{{.Server.ApiVersion}}'])).trim(), '1.45');
-  const info = await ok(d.host, ['info']);
+  const infoRun = await berth(d.host, ['info']);
+  assert.equal(infoRun.code, 0, infoRun.stderr);
+  const info = infoRun.stdout;
   assert.match(info, /\n Containers: 0\n {2}Running: 0\n/);
+  // docker's warnings for blkio controls this kernel lacks, printed once each (no doubled prefix).
+  const weight = existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
+  assert.equal(/^WARNING: No blkio weight support$/m.test(infoRun.stderr), !weight, infoRun.stderr);
+  assert.doesNotMatch(infoRun.stderr, /WARNING: WARNING:/);
   assert.match(info, /\n Storage Driver: /);
   assert.match(await ok(d.host, ['info', '--format', '{{.OSType}}/{{.Architecture}}']), /^linux\/\S+\n$/);
   const df = await ok(d.host, ['system', 'df']);

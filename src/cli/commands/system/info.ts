@@ -71,7 +71,7 @@ export const command: Command = {
       ` Live Restore Enabled: ${info.LiveRestoreEnabled}`,
     );
     ctx.out(lines.join('\n') + '\n');
-    for (const w of info.Warnings ?? []) ctx.err(`WARNING: ${w}\n`);
+    for (const w of info.Warnings ?? []) ctx.err(w.startsWith('WARNING:') ? `${w}\n` : `WARNING: ${w}\n`);
     return 0;
   },
 };
