@@ -16,6 +16,7 @@ import {
   ipToInt,
   linkEnv,
   maskOf,
+  overwriteInPlace,
   parseLink,
   parseSubnet,
   renderHosts,
@@ -97,8 +98,8 @@ export class NetworkManager implements NetworkAttacher {
     this.#o = options;
     this.#log = options.log ?? nullLogger;
     const dir = join(options.dataRoot, 'network');
-    this.state = new NetworkStateFile(join(dir, 'state.json'));
-    this.ipam = new Ipam(join(dir, 'ipam.json'));
+    this.state = new NetworkStateFile(join(dir, 'state.json'), join(options.execRoot, 'network', 'containers.json'));
+    this.ipam = new Ipam(join(dir, 'ipam.json'), { runtimeFile: join(options.execRoot, 'network', 'addresses.json') });
     this.firewall = new BridgeFirewall({ prefix: options.chainPrefix ?? 'BERTH' });
     this.driver = new BridgeNetworks({ ipam: this.ipam, firewall: this.firewall, logger: this.#log });
     this.#predefine();
@@ -549,8 +550,8 @@ export class NetworkManager implements NetworkAttacher {
       dnsOptions: c.hostConfig.dnsOptions,
       ...(embedded ? { embeddedDns: embedded } : {}),
     });
-    writeFileSync(c.hostsPath, hosts);
-    writeFileSync(c.resolvConfPath, resolv.content);
+    overwriteInPlace(c.hostsPath, hosts);
+    overwriteInPlace(c.resolvConfPath, resolv.content);
   }
 
   async #joinContainer(c: Container, ref: string): Promise<{ netnsPath?: string }> {

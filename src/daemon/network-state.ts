@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { errorCode, invalidArgument, wrap, writeFileAtomicSync } from '../lib/index.ts';
+import { overwriteInPlace } from '../network/index.ts';
 
 /** A network as berthd records it: docker's fields plus the bridge driver's. */
 export interface NetworkRecord {
@@ -70,46 +71,64 @@ export interface ContainerNetworkState {
 interface StateFile {
   version: 1;
   networks: Record<string, NetworkRecord>;
+  /** Only in files written before the per-container part moved to the runtime file. */
+  containers?: Record<string, ContainerNetworkState>;
+}
+
+interface RuntimeFile {
+  version: 1;
   containers: Record<string, ContainerNetworkState>;
 }
 
 /**
- * berthd's network records and per-container endpoints, in one JSON file written atomically
- * (`<data-root>/network/state.json`); the daemon is the only writer and keeps it in memory.
+ * berthd's network records and per-container endpoints, kept in memory; the daemon is the only
+ * writer. Network records go to `<data-root>/network/state.json`, durably (fsync + rename).
+ * The per-container part (namespaces, veths, ports: nothing that outlives a reboot) goes to a
+ * runtime file under the exec-root, overwritten in place with one write(2): a process killed at
+ * any point leaves the old or the new content, and creating and renaming a file per container
+ * start and stop would cost more than the networking itself. A runtime file that is missing or
+ * unreadable (after a power loss) reads as "no container had networking", which is the truth
+ * after a reboot; the daemon's start-up reconcile cleans up anything left.
  */
 export class NetworkStateFile {
-  private state: StateFile;
+  private state: { networks: Record<string, NetworkRecord>; containers: Record<string, ContainerNetworkState> };
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly runtimeFile: string = join(dirname(file), 'containers.json'),
+  ) {
     this.state = this.load();
   }
 
-  private load(): StateFile {
+  private load(): NetworkStateFile['state'] {
+    let durable: StateFile = { version: 1, networks: {} };
     try {
       const s = JSON.parse(readFileSync(this.file, 'utf8')) as StateFile;
-      if (s.version !== 1 || typeof s.networks !== 'object' || typeof s.containers !== 'object') throw invalidArgument('unknown format');
-      return s;
+      if (s.version !== 1 || typeof s.networks !== 'object') throw invalidArgument('unknown format');
+      durable = s;
     } catch (err) {
-      if (errorCode(err) === 'not-found' || (err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, networks: {}, containers: {} };
-      throw wrap(err, `read network state ${JSON.stringify(this.file)}`);
+      if (!(errorCode(err) === 'not-found' || (err as NodeJS.ErrnoException).code === 'ENOENT')) throw wrap(err, `read network state ${JSON.stringify(this.file)}`);
     }
+    let containers = durable.containers ?? {};
+    try {
+      const r = JSON.parse(readFileSync(this.runtimeFile, 'utf8')) as RuntimeFile;
+      if (r.version === 1 && typeof r.containers === 'object') containers = r.containers;
+    } catch {
+      // none yet, or torn by a power loss: nothing of it survived the reboot anyway
+    }
+    return { networks: durable.networks, containers };
   }
 
-  /**
-   * Writes the file atomically (temp file + rename); durably (fsync) only when asked, as for
-   * network records: the per-container part describes namespaces and veths that do not outlive a
-   * reboot, and an fsync per container start and stop would cost more than the networking itself.
-   */
-  save(options: { durable?: boolean } = {}): void {
+  /** Writes the per-container part (the runtime file); network records are saved as they change. */
+  save(): void {
+    const data: RuntimeFile = { version: 1, containers: this.state.containers };
+    overwriteInPlace(this.runtimeFile, JSON.stringify(data));
+  }
+
+  private saveNetworks(): void {
     mkdirSync(dirname(this.file), { recursive: true });
-    const data = JSON.stringify(this.state, null, 1);
-    if (options.durable) {
-      writeFileAtomicSync(this.file, data);
-      return;
-    }
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, this.file);
+    const data: StateFile = { version: 1, networks: this.state.networks };
+    writeFileAtomicSync(this.file, JSON.stringify(data, null, 1));
   }
 
   networks(): NetworkRecord[] {
@@ -122,12 +141,12 @@ export class NetworkStateFile {
 
   putNetwork(n: NetworkRecord): void {
     this.state.networks[n.id] = n;
-    this.save({ durable: true });
+    this.saveNetworks();
   }
 
   deleteNetwork(id: string): void {
     delete this.state.networks[id];
-    this.save({ durable: true });
+    this.saveNetworks();
   }
 
   container(id: string): ContainerNetworkState | undefined {

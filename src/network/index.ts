@@ -3,7 +3,7 @@ export {
 } from './cidr.ts';
 export type { Ipv4Subnet } from './cidr.ts';
 export { Ipam } from './ipam.ts';
-export type { IpamPool, AddPoolOptions } from './ipam.ts';
+export type { IpamPool, AddPoolOptions, IpamOptions } from './ipam.ts';
 export { ensureBridge, removeBridge, enableIpForwarding } from './bridge.ts';
 export type { BridgeConfig } from './bridge.ts';
 export { attachEndpoint, detachEndpoint } from './endpoint.ts';
@@ -19,3 +19,4 @@ export { DnsServer, parseDnsQuery, buildDnsResponse } from './dns-server.ts';
 export type { DnsServerOptions, DnsQuestion } from './dns-server.ts';
 export { linkEnv, parseLink } from './links.ts';
 export type { LinkTarget } from './links.ts';
+export { overwriteInPlace } from './overwrite.ts';

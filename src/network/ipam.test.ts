@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isConflict, isInvalidArgument } from '../lib/index.ts';
@@ -55,4 +55,27 @@ test('Ipam refuses overlapping subnets and honours ip-range and gateway', (t) =>
   assert.equal(ipam.allocate('a', 'x'), '10.90.5.0', 'first address of the range (not the subnet network)');
   assert.equal(ipam.allocate('a', 'y'), '10.90.5.1');
   assert.equal(ipam.pool('a')?.allocations['10.90.255.254'], 'gateway');
+});
+
+test('Ipam with a runtime file keeps allocations there, pools durable, and reads a torn one as empty', (t) => {
+  const { file } = tempIpam(t);
+  const runtimeFile = `${file}.runtime`;
+  const ipam = new Ipam(file, { runtimeFile });
+  ipam.addPool('n1', { subnet: '10.89.0.0/24' });
+  const pools = readFileSync(file, 'utf8');
+  assert.equal(ipam.allocate('n1', 'a'), '10.89.0.2');
+  assert.equal(ipam.allocate('n1', 'b'), '10.89.0.3');
+  assert.equal(readFileSync(file, 'utf8'), pools, 'the pools file is not rewritten for an allocation');
+  assert.deepEqual(JSON.parse(readFileSync(runtimeFile, 'utf8')), { version: 1, allocations: { n1: { '10.89.0.2': 'a', '10.89.0.3': 'b' } } });
+  // another instance sees them; a release shrinks the runtime file in place
+  const again = new Ipam(file, { runtimeFile });
+  assert.deepEqual(again.pool('n1')?.allocations, { '10.89.0.1': 'gateway', '10.89.0.2': 'a', '10.89.0.3': 'b' });
+  again.releaseOwner('a');
+  assert.deepEqual(JSON.parse(readFileSync(runtimeFile, 'utf8')).allocations, { n1: { '10.89.0.3': 'b' } });
+  assert.equal(ipam.allocate('n1', 'c'), '10.89.0.2', 'the first instance sees the release');
+  // torn by a power loss: nothing held, the pools stay
+  writeFileSync(runtimeFile, '{"version":1,"alloc');
+  const fresh = new Ipam(file, { runtimeFile });
+  assert.deepEqual(fresh.pool('n1')?.allocations, { '10.89.0.1': 'gateway' });
+  assert.equal(fresh.allocate('n1', 'd'), '10.89.0.2');
 });

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { conflict, errorCode, invalidArgument, notFound, unavailable, wrap, writeFileAtomicSync } from '../lib/index.ts';
+import { overwriteInPlace } from './overwrite.ts';
 import { broadcastOf, firstHost, formatSubnet, intToIp, ipToInt, parseSubnet, subnetContains, subnetsOverlap } from './cidr.ts';
 
 /** One network's address pool: its subnet, gateway, optional sub-range, and who holds which address. */
@@ -24,24 +25,49 @@ export interface AddPoolOptions {
   ipRange?: string;
 }
 
+/** The runtime file's content: every pool's allocations other than the gateway. */
+interface AllocationsFile {
+  version: 1;
+  allocations: Record<string, Record<string, string>>;
+}
+
+export interface IpamOptions {
+  /**
+   * Where the addresses held by endpoints go (a file under the exec-root): rewritten in place at
+   * every allocation and release, while `file` (the pools) is written durably only when a pool
+   * comes or goes. Absent: everything in `file`, replaced atomically (temp file + rename).
+   */
+  runtimeFile?: string;
+}
+
 /**
- * IPv4 address management persisted in one JSON file (written atomically), so addresses survive
- * a daemon restart and are released by owner afterwards. The parsed file is kept in memory and
- * read again only when it changed under us (another instance wrote it: its inode or mtime moved).
- * Every call works on a copy, so a call that fails half-way changes nothing.
+ * IPv4 address management persisted in JSON, so addresses survive a daemon restart and are
+ * released by owner afterwards. The parsed files are kept in memory and read again only when
+ * they changed under us (another instance wrote them: inode, mtime or size moved). Every call
+ * works on a copy, so a call that fails half-way changes nothing. With a runtime file, a missing
+ * or unreadable one (after a power loss) means no endpoint holds an address: true after a reboot.
  */
 export class Ipam {
   #cache: { state: IpamState; stamp: string } | undefined;
+  readonly #runtimeFile: string | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    options: IpamOptions = {},
+  ) {
+    this.#runtimeFile = options.runtimeFile;
+  }
 
   #stamp(): string {
-    try {
-      const st = statSync(this.file, { bigint: true });
-      return `${st.ino}:${st.mtimeNs}:${st.size}`;
-    } catch {
-      return 'none';
-    }
+    return [this.file, this.#runtimeFile].map((f) => {
+      if (!f) return '';
+      try {
+        const st = statSync(f, { bigint: true });
+        return `${st.ino}:${st.mtimeNs}:${st.size}`;
+      } catch {
+        return 'none';
+      }
+    }).join('/');
   }
 
   private load(): IpamState {
@@ -51,29 +77,54 @@ export class Ipam {
   }
 
   private read(): IpamState {
+    let state: IpamState;
     try {
-      const state = JSON.parse(readFileSync(this.file, 'utf8')) as IpamState;
+      state = JSON.parse(readFileSync(this.file, 'utf8')) as IpamState;
       if (state.version !== 1 || typeof state.pools !== 'object') throw invalidArgument(`ipam ${JSON.stringify(this.file)}: unknown format`);
-      return state;
     } catch (err) {
-      if (errorCode(err) === 'not-found') return { version: 1, pools: {} };
-      throw wrap(err, `ipam: read ${JSON.stringify(this.file)}`);
+      if (errorCode(err) !== 'not-found') throw wrap(err, `ipam: read ${JSON.stringify(this.file)}`);
+      state = { version: 1, pools: {} };
     }
+    if (!this.#runtimeFile) return state;
+    let held: AllocationsFile['allocations'] | undefined;
+    try {
+      const r = JSON.parse(readFileSync(this.#runtimeFile, 'utf8')) as AllocationsFile;
+      if (r.version === 1 && typeof r.allocations === 'object') held = r.allocations;
+    } catch {
+      // none yet (the pools file's own allocations stand), or torn by a power loss (none held)
+      if (existsSync(this.#runtimeFile)) held = {};
+    }
+    if (held) {
+      for (const [network, pool] of Object.entries(state.pools)) {
+        pool.allocations = { [pool.gateway]: 'gateway', ...(held[network] ?? {}) };
+      }
+    }
+    return state;
   }
 
   /**
-   * Pools are written durably (fsync); allocations only atomically (temp file + rename): they
-   * describe endpoints that do not outlive a reboot, and the daemon releases those of containers
-   * that no longer run when it starts, so an fsync per container start and stop buys nothing.
+   * Pools are written durably (fsync + rename); allocations, which describe endpoints that do
+   * not outlive a reboot (the daemon releases those of containers that no longer run when it
+   * starts), go to the runtime file in place, or without fsync when there is none.
    */
   private save(state: IpamState, options: { durable?: boolean } = {}): void {
     mkdirSync(dirname(this.file), { recursive: true });
-    const data = JSON.stringify(state, null, 1);
-    if (options.durable) {
-      writeFileAtomicSync(this.file, data);
+    if (this.#runtimeFile) {
+      const held: AllocationsFile = { version: 1, allocations: {} };
+      for (const [network, pool] of Object.entries(state.pools)) {
+        held.allocations[network] = Object.fromEntries(Object.entries(pool.allocations).filter(([, owner]) => owner !== 'gateway'));
+      }
+      overwriteInPlace(this.#runtimeFile, JSON.stringify(held));
+      if (options.durable) {
+        // the pools alone: who holds which address lives in the runtime file
+        const pools = Object.fromEntries(Object.entries(state.pools).map(([network, pool]) => [network, { ...pool, allocations: { [pool.gateway]: 'gateway' } }]));
+        writeFileAtomicSync(this.file, JSON.stringify({ version: 1, pools }, null, 1));
+      }
+    } else if (options.durable) {
+      writeFileAtomicSync(this.file, JSON.stringify(state, null, 1));
     } else {
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, data);
+      writeFileSync(tmp, JSON.stringify(state, null, 1));
       renameSync(tmp, this.file);
     }
     this.#cache = { state, stamp: this.#stamp() };

@@ -72,6 +72,8 @@ test('cleanup: run/rm cycles and a daemon kill -9 leave no veth, rule, address o
   assert.deepEqual(rulesMentioning(id), []);
   const ipam = JSON.parse(readFileSync(join(d2.dataRoot, 'network', 'ipam.json'), 'utf8')) as { pools: Record<string, { allocations: Record<string, string> }> };
   for (const pool of Object.values(ipam.pools)) assert.deepEqual(Object.values(pool.allocations), ['gateway']);
+  const held = JSON.parse(readFileSync(join(d2.execRoot, 'network', 'addresses.json'), 'utf8')) as { allocations: Record<string, Record<string, string>> };
+  for (const byIp of Object.values(held.allocations)) assert.deepEqual(byIp, {});
   assert.deepEqual(readdirSync(join(d2.execRoot, 'netns')), []);
   const rm = await d2.request(`/containers/${id}?force=1`, { method: 'DELETE' });
   assert.equal(rm.status, 204);
