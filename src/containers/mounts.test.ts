@@ -13,6 +13,13 @@ test('parseBind reads binds, named volumes and options', () => {
   assert.equal(parseBind('/d:ro').rw, false);
   assert.throws(() => parseBind('data:rel'), /must be absolute/);
   assert.throws(() => parseBind('/a:/b:bogus'), /invalid mode/);
+  assert.throws(() => parseBind('/h:/'), /destination can't be '\/' in '\/h:\/'/);
+});
+
+test('resolveMountPoints refuses tmpfs options docker refuses', async () => {
+  await assert.rejects(resolveMountPoints({ binds: [], mounts: [], tmpfs: { '/t': 'size=1m,bogus=1' } }, [], undefined), /invalid tmpfs option "bogus=1"/);
+  const [m] = await resolveMountPoints({ binds: [], mounts: [], tmpfs: { '/t': 'size=1m,mode=1777,noexec' } }, [], undefined);
+  assert.deepEqual(m?.options, ['size=1m', 'mode=1777', 'noexec']);
 });
 
 test('resolveMountPoints: binds, named/anonymous volumes, tmpfs, duplicates', async (t) => {

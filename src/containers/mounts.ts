@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 import { invalidArgument } from '../lib/index.ts';
+import { parseTmpfsOptions } from '../volumes/index.ts';
 import type { VolumeProvider } from './ports.ts';
 import type { HostConfig, MountPoint } from './types.ts';
 
@@ -31,6 +32,7 @@ export function parseBind(spec: string): ParsedBind {
   } else if (parts.length === 3) [source, destination, mode] = [parts[0]!, parts[1]!, parts[2]!];
   else throw invalidArgument(`invalid volume specification: '${spec}'`);
   if (!isAbsolute(destination)) throw invalidArgument(`invalid volume specification: '${spec}': invalid mount config for type "volume": invalid mount path: '${destination}' mount path must be absolute`);
+  if (posix.normalize(destination) === '/') throw invalidArgument(`invalid specification: destination can't be '/' in '${spec}'`);
   let rw = true;
   let propagation = '';
   let noCopy = false;
@@ -110,6 +112,7 @@ export async function resolveMountPoints(
   for (const [dest, opts] of Object.entries(hc.tmpfs)) {
     if (!isAbsolute(dest)) throw invalidArgument(`invalid tmpfs mount path: '${dest}' mount path must be absolute`);
     const destination = claim(dest);
+    parseTmpfsOptions(opts); // docker's checks and messages (`invalid tmpfs option "x"`)
     const options = opts ? opts.split(',').filter(Boolean) : [];
     const rw = !options.includes('ro');
     out.push({ type: 'tmpfs', name: '', source: '', destination, driver: '', mode: opts, rw, propagation: '', anonymous: false, options });

@@ -70,6 +70,7 @@ import { binPath, conflict, failedPrecondition, invalidArgument, isNotFound, mes
 import type { MetadataDb } from '../metadata/index.ts';
 import { Runtime, capabilitiesFromMask, dockerDefaultSeccomp, readCapabilitySet, type LinuxSeccomp } from '../runtime/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
+import { validateMount } from '../volumes/index.ts';
 import type { EventPublisher } from './events-service.ts';
 import type { DaemonNetworkBackend } from './network-backend.ts';
 import { createNetworkManager, startNetworking, type NetworkFlags } from './network-wiring.ts';
@@ -141,16 +142,9 @@ function resourcesFromWire(w: ResourcesWire): Partial<Resources> {
   return r;
 }
 
+/** One `HostConfig.Mounts` entry, checked as dockerd checks it (field misuse, paths, names). */
 function mountFromWire(m: NonNullable<HostConfigWire['Mounts']>[number]): MountSpec {
-  if (m.Type !== 'bind' && m.Type !== 'volume' && m.Type !== 'tmpfs') throw invalidArgument(`mount type "${m.Type}" is not supported`);
-  const out: MountSpec = { type: m.Type, source: m.Source ?? '', target: m.Target, readOnly: m.ReadOnly ?? false };
-  if (m.BindOptions?.Propagation) out.bindPropagation = m.BindOptions.Propagation;
-  if (m.VolumeOptions?.NoCopy) out.noCopy = true;
-  if (m.VolumeOptions?.Labels) out.volumeLabels = m.VolumeOptions.Labels;
-  if (m.VolumeOptions?.DriverConfig?.Options) out.volumeDriverOpts = m.VolumeOptions.DriverConfig.Options;
-  if (m.TmpfsOptions?.SizeBytes) out.tmpfsSize = m.TmpfsOptions.SizeBytes;
-  if (m.TmpfsOptions?.Mode) out.tmpfsMode = m.TmpfsOptions.Mode;
-  return out;
+  return validateMount(m);
 }
 
 /** Wire HostConfig → the container component's host config. */

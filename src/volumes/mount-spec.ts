@@ -3,10 +3,10 @@ import { isAbsolute, posix } from 'node:path';
 import { invalidArgument } from '../lib/index.ts';
 
 /**
- * Daemon-side parsing of the ways a container asks for mounts, with docker's rules and
- * messages: `HostConfig.Binds` strings (`-v src:dst:opts`), `HostConfig.Mounts` objects
- * (`--mount`, already parsed by the client) and `HostConfig.Tmpfs` option strings. The result
- * has the container service's MountSpec shape.
+ * Daemon-side checks of the ways a container asks for mounts, with docker's rules and messages:
+ * `HostConfig.Mounts` objects (`--mount`, already parsed by the client) and `HostConfig.Tmpfs`
+ * option strings. The result has the container service's MountSpec shape. (`HostConfig.Binds`
+ * strings are parsed by the container service.)
  */
 export interface ParsedMount {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -24,42 +24,6 @@ export interface ParsedMount {
 
 const propagations = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
 const volumeNameRe = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-function checkTarget(spec: string, target: string): string {
-  if (!isAbsolute(target)) throw invalidArgument(`invalid mount config: invalid mount path: '${target}' mount path must be absolute`);
-  if (target === '/') throw invalidArgument(`invalid specification: destination can't be '/' in '${spec}'`);
-  return posix.normalize(target);
-}
-
-/** Parses one `HostConfig.Binds` entry: `/host:/ctr[:ro,rshared]`, `name:/ctr[:ro,nocopy]` or `/ctr`. */
-export function parseBindSpec(spec: string): ParsedMount {
-  const parts = spec.split(':');
-  if (parts.length === 0 || parts.length > 3 || parts.some((p) => p === '')) {
-    throw invalidArgument(`invalid volume specification: '${spec}'`);
-  }
-  if (parts.length === 1) return { type: 'volume', source: '', target: checkTarget(spec, parts[0]!), readOnly: false };
-  const [source, target, modes = ''] = parts as [string, string, string?];
-  const m: ParsedMount = {
-    type: isAbsolute(source) ? 'bind' : 'volume',
-    source: isAbsolute(source) ? posix.normalize(source) : source,
-    target: checkTarget(spec, target),
-    readOnly: false,
-  };
-  if (m.type === 'volume' && !volumeNameRe.test(source)) {
-    throw invalidArgument(
-      `invalid volume specification: '${spec}': "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
-    );
-  }
-  for (const mode of modes ? modes.split(',') : []) {
-    if (mode === 'ro') m.readOnly = true;
-    else if (mode === 'rw') m.readOnly = false;
-    else if (mode === 'z' || mode === 'Z') continue;
-    else if (propagations.includes(mode) && m.type === 'bind') m.bindPropagation = mode;
-    else if (mode === 'nocopy' && m.type === 'volume') m.noCopy = true;
-    else throw invalidArgument(`invalid mode: ${mode}`);
-  }
-  return m;
-}
 
 /** Docker's RAMInBytes: `64m`, `1g`, `512k`, `100` (bytes), with an optional `b`/`ib` suffix. */
 export function parseByteSize(s: string): number {
@@ -100,9 +64,13 @@ export interface MountWire {
   Source?: string;
   Target?: string;
   ReadOnly?: boolean;
-  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean };
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean } | null;
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels?: Record<string, string> | null;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null;
+  } | null;
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
 }
 
 /**
