@@ -10,7 +10,7 @@ export const layers = {
   snapshots: ['lib', 'sys'],
   network: ['lib', 'sys', 'metadata'],
   volumes: ['lib', 'sys', 'metadata'],
-  images: ['lib', 'sys', 'content', 'snapshots', 'metadata'],
+  images: ['lib', 'sys', 'content', 'snapshots', 'metadata', 'api/types'],
   'registry/api': ['lib', 'content'],
   'registry/client': ['lib', 'content', 'images', 'registry/api'],
   'registry/server': ['lib', 'content', 'registry/api'],

@@ -101,7 +101,7 @@ export class DaemonImageBackend implements ImageBackend {
         ...(since ? { since } : {}),
       },
       sharedSize: options.sharedSize,
-    })) as unknown as ImageSummary[];
+    }));
     const until = one('until');
     if (until) {
       const limit = parseUntil(until).getTime() / 1000;
@@ -111,11 +111,11 @@ export class DaemonImageBackend implements ImageBackend {
   }
 
   async inspect(name: string): Promise<ImageInspect> {
-    return (await this.deps.service.inspect(name)) as unknown as ImageInspect;
+    return this.deps.service.inspect(name);
   }
 
   async history(name: string): Promise<ImageHistoryItem[]> {
-    return (await this.deps.service.history(name)) as unknown as ImageHistoryItem[];
+    return this.deps.service.history(name);
   }
 
   async tag(name: string, repo: string, tag: string | undefined): Promise<void> {
@@ -146,7 +146,7 @@ export class DaemonImageBackend implements ImageBackend {
       },
     });
     this.publish('prune', '', undefined);
-    return report as unknown as ImagePruneResponse;
+    return report;
   }
 
   async save(names: string[], out: Writable, signal: AbortSignal): Promise<void> {

@@ -1,89 +1,9 @@
+import type { ImageSummary } from '../api/types/index.ts';
+
 /**
- * The Docker Engine API shapes ImageService answers with (same field names as api/types/images.ts,
- * which images may not import; the daemon passes these through unchanged).
+ * The Engine API shapes ImageService answers with are the wire types of api/types (the daemon
+ * passes them through unchanged); this adds the one answer that is not an endpoint of its own.
  */
-export interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  /** Unix seconds. */
-  Created: number;
-  Size: number;
-  /** -1 unless asked for (`shared-size=1`, system df). */
-  SharedSize: number;
-  Labels: Record<string, string> | null;
-  /** -1 unless asked for (system df). */
-  Containers: number;
-}
-
-export interface ImageInspectConfig {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  ExposedPorts?: Record<string, object> | null;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env: string[] | null;
-  Cmd: string[] | null;
-  Healthcheck?: unknown;
-  ArgsEscaped?: boolean;
-  Image: string;
-  Volumes: Record<string, object> | null;
-  WorkingDir: string;
-  Entrypoint: string[] | null;
-  OnBuild: string[] | null;
-  Labels: Record<string, string> | null;
-  StopSignal?: string;
-  Shell?: string[];
-}
-
-export interface ImageInspect {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Parent: string;
-  Comment: string;
-  Created: string;
-  DockerVersion: string;
-  Author: string;
-  Config: ImageInspectConfig | null;
-  Architecture: string;
-  Variant?: string;
-  Os: string;
-  OsVersion?: string;
-  Size: number;
-  GraphDriver: { Name: string; Data: Record<string, string> | null };
-  RootFS: { Type: string; Layers?: string[] };
-  Metadata: { LastTagTime?: string };
-  /** The manifest or index the image was resolved from (containerd image store field). */
-  Descriptor?: { mediaType: string; digest: string; size: number };
-}
-
-export interface ImageHistoryItem {
-  Id: string;
-  /** Unix seconds. */
-  Created: number;
-  CreatedBy: string;
-  Tags: string[] | null;
-  Size: number;
-  Comment: string;
-}
-
-export interface ImageDeleteItem {
-  Untagged?: string;
-  Deleted?: string;
-}
-
-export interface ImagePruneReport {
-  ImagesDeleted: ImageDeleteItem[] | null;
-  SpaceReclaimed: number;
-}
-
 export interface ImageDiskUsage {
   LayersSize: number;
   Images: ImageSummary[];

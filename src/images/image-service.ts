@@ -9,14 +9,14 @@ import {
 import { withTransaction } from '../metadata/index.ts';
 import type { Provider } from '../content/index.ts';
 import type {
+  ImageContainerConfig,
   ImageDeleteItem,
-  ImageDiskUsage,
   ImageHistoryItem,
   ImageInspect,
-  ImageInspectConfig,
-  ImagePruneReport,
+  ImagePruneResponse,
   ImageSummary,
-} from './docker-types.ts';
+} from '../api/types/index.ts';
+import type { ImageDiskUsage } from './docker-types.ts';
 import { danglingName, isDanglingName, type ImageRecord, type ImageStore } from './image-store.ts';
 import { resolveImageTarget, type ImageBlobReader } from './image-target.ts';
 import { hostPlatform, type PlatformSpec } from './platforms.ts';
@@ -412,7 +412,7 @@ export class ImageService {
     const c = img.config;
     const cc = c.config;
     const sizes = await this.layerSizes(img, new Map());
-    const config: ImageInspectConfig | null = cc
+    const config: ImageContainerConfig | null = cc
       ? {
           Hostname: '',
           Domainname: '',
@@ -593,7 +593,7 @@ export class ImageService {
   }
 
   /** `docker image prune [-a]`: deletes dangling (or all unused) images no container uses. */
-  async prune(options: PruneImagesOptions = {}): Promise<ImagePruneReport> {
+  async prune(options: PruneImagesOptions = {}): Promise<ImagePruneResponse> {
     const all = [...(await this.images()).values()];
     const deleted: ImageDeleteItem[] = [];
     const cache = new Map<string, number>();

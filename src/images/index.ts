@@ -43,15 +43,7 @@ export {
 } from './platforms.ts';
 export type { PlatformSpec } from './platforms.ts';
 export { chainId, chainIds, checkDiffIds, diffIds } from './rootfs.ts';
-export type {
-  ImageDeleteItem,
-  ImageDiskUsage,
-  ImageHistoryItem,
-  ImageInspect,
-  ImageInspectConfig,
-  ImagePruneReport,
-  ImageSummary,
-} from './docker-types.ts';
+export type { ImageDiskUsage } from './docker-types.ts';
 export { ImageStore, danglingName, danglingPrefix, isDanglingName } from './image-store.ts';
 export type { ImageRecord, NewImageRecord } from './image-store.ts';
 export { LeaseManager } from './leases.ts';

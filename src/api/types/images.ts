@@ -4,11 +4,14 @@ export interface ImageSummary {
   ParentId: string;
   RepoTags: string[];
   RepoDigests: string[];
+  /** Unix seconds. */
   Created: number;
   Size: number;
+  /** -1 unless asked for (`shared-size=1`, system df). */
   SharedSize: number;
   VirtualSize?: number;
   Labels: Record<string, string> | null;
+  /** -1 unless asked for (system df). */
   Containers: number;
 }
 
@@ -57,6 +60,8 @@ export interface ImageInspect {
   GraphDriver: { Name: string; Data: Record<string, string> | null };
   RootFS: { Type: string; Layers?: string[] };
   Metadata: { LastTagTime?: string };
+  /** The manifest or index the image was resolved from (containerd image store field). */
+  Descriptor?: { mediaType: string; digest: string; size: number };
 }
 
 export interface ImageHistoryItem {
