@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../lib/index.ts';
+import { replaceFileSync } from '../lib/index.ts';
 
 /**
  * The files docker gives every container under containers/<id>/ and bind-mounts over
@@ -74,10 +74,11 @@ export async function writeContainerFiles(
 ): Promise<void> {
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const hostHosts = await readFile('/etc/hosts', 'utf8').catch(() => undefined);
-  await writeFileAtomic(paths.hostname, options.hostname + '\n');
-  await writeFileAtomic(
+  // derived files, written again whenever their inputs change: atomic, but not fsynced
+  replaceFileSync(paths.hostname, options.hostname + '\n');
+  replaceFileSync(
     paths.hosts,
     hostsFile({ hostNetwork: options.hostNetwork, ...(hostHosts === undefined ? {} : { hostHosts }), extraHosts: options.extraHosts }),
   );
-  await writeFileAtomic(paths.resolvConf, resolvConf({ ...options, hostResolv }));
+  replaceFileSync(paths.resolvConf, resolvConf({ ...options, hostResolv }));
 }
