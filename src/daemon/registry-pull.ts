@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ImagePullOptions, ProgressSink } from '../api/server/index.ts';
-import type { ContentStore } from '../content/index.ts';
+import type { ContentStore, ReaderAt } from '../content/index.ts';
 import { familiarString, leasedContent, parseDockerRef, type ImageService, type Lease, type LeaseManager } from '../images/index.ts';
 import type { Digest } from '../lib/index.ts';
 import { parseReference, pullImage, type Credentials, type Descriptor, type RegistryClient, type UnpackHook } from '../registry/client/index.ts';
@@ -9,6 +9,7 @@ import { parseReference, pullImage, type Credentials, type Descriptor, type Regi
 export interface UnpackBlobs {
   createReadStream(desc: { digest: Digest; size?: number }): Promise<Readable>;
   readBlob(desc: { digest: Digest; size?: number }): Promise<Buffer>;
+  readerAt(desc: { digest: Digest; size?: number }): Promise<ReaderAt>;
 }
 
 /** What an unpack needs of a pulled image: its config and layers, in order. */
@@ -76,6 +77,7 @@ export function registryPuller(deps: {
         const blobs: UnpackBlobs = {
           createReadStream: async (desc) => (await ready(desc.digest), store.createReadStream(desc)),
           readBlob: async (desc) => (await ready(desc.digest), store.readBlob(desc)),
+          readerAt: async (desc) => (await ready(desc.digest), store.readerAt(desc)),
         };
         let i = 0;
         const onSnapshot = async (chainID: Digest) => {

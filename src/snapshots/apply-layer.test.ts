@@ -94,3 +94,34 @@ test('applyLayer keeps binary xattr values byte-exact and packTree writes them b
   assert.deepEqual(nativeSys().lgetxattr(join(dst, 'd'), 'user.bin'), bin);
   assert.equal(readFileSync(join(dst, longName), 'utf8'), 'x');
 });
+
+test('applyLayer re-resolves a directory that a later entry turned into a symlink, a file or a whiteout', async (t) => {
+  const root = tempDir(t);
+  const dir = join(root, 'layer');
+  execFileSync('mkdir', ['-p', join(dir), join(root, 'etc')]);
+  const big = Buffer.alloc(300 * 1024, 7); // written through the asynchronous path
+  await applyLayerBuffer(
+    await buildTar([
+      { name: 'a/', type: 'directory' },
+      { name: 'a/f', data: '1' },
+      // 'a' becomes a symlink out of the layer: later entries below it land inside, clamped
+      { name: 'a', type: 'symlink', linkname: '/etc' },
+      { name: 'a/g', data: big },
+      { name: 'b/c/', type: 'directory' },
+      { name: 'b/c/x', data: '2' },
+      { name: 'b', data: 'now a file' },
+      { name: 'd/e/', type: 'directory' },
+      { name: '.wh.d' },
+      { name: 'd/e/y', data: '3' },
+    ]),
+    dir,
+    { whiteouts: 'flat' },
+  );
+  assert.equal(readlinkSync(join(dir, 'a')), '/etc');
+  assert.deepEqual(readFileSync(join(dir, 'etc/g')), big);
+  assert.throws(() => lstatSync(join(root, 'etc/g')));
+  assert.equal(readFileSync(join(dir, 'b'), 'utf8'), 'now a file');
+  assert.equal(readFileSync(join(dir, 'd/e/y'), 'utf8'), '3');
+  // a file where a later entry needs a directory is refused, not written through
+  await assert.rejects(applyLayerBuffer(await buildTar([{ name: 'b/z', data: '4' }]), dir, { whiteouts: 'flat' }), /not a directory/);
+});

@@ -1,6 +1,6 @@
 import {
   chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync,
-  lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeSync, type Stats,
+  lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, write, writeSync, type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -28,6 +28,12 @@ export interface ApplyLayerOptions {
   maxFileSize?: number;
   /** Most entries accepted. Default 10 million. */
   maxEntries?: number;
+  /**
+   * The blob's digest when the caller already verified it (the content store checks every blob
+   * on write): the compressed bytes are then not hashed again and this is returned as `digest`.
+   * The diffID is always computed, once, over the uncompressed stream.
+   */
+  knownDigest?: Digest;
   signal?: AbortSignal;
 }
 
@@ -36,7 +42,7 @@ export interface ApplyLayerResult {
   diffID: Digest;
   /** Uncompressed tar size. */
   size: number;
-  /** Digest and size of the blob as read (compressed). */
+  /** Digest and size of the blob as read (compressed); `knownDigest` when it was given. */
   digest: Digest;
   compressedSize: number;
   compression: Compression;
@@ -48,6 +54,28 @@ const NAME_MAX = 255;
 const MAX_LINKS = 40;
 
 class Rejected extends Error {}
+
+/** Files up to this size are written synchronously (a thread-pool round trip costs more). */
+const SYNC_WRITE_MAX = 256 * 1024;
+
+function writeAllSync(fd: number, chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+}
+
+/** Writes all of `chunk` at the file position (positional writes are not used: the fd is ours alone). */
+function writeAll(fd: number, chunk: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (off: number) => {
+      write(fd, chunk, off, chunk.length - off, null, (err, written) => {
+        if (err) reject(err);
+        else if (off + written < chunk.length) step(off + written);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
 
 function lstatMaybe(path: string): Stats | undefined {
   try {
@@ -99,6 +127,12 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
   /** Paths (relative, '/'-joined) this layer wrote; flat-mode opaque dirs keep them. */
   const written = new Set<string>();
   const opaqueDirs: string[][] = [];
+  /**
+   * Relative paths ('/'-joined) known to be real directories (not symlinks) in `dir`: made or
+   * checked by this layer. resolveParent trusts them without an lstat per component; anything
+   * that removes or replaces a path drops it and everything below it (forget()).
+   */
+  const knownDirs = new Set<string>();
   let entries = 0;
 
   const rootStat = lstatSync(dir);
@@ -110,14 +144,24 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
    * hidden below this path (an opaque dir or a fresh dir in this layer replacing a whiteout).
    */
   const resolveParent = (comps: readonly string[]): string[] => {
+    // the common case: the whole parent is a directory this layer already made or checked
+    if (comps.length === 0 || knownDirs.has(comps.join('/'))) return [...comps];
     const queue = [...comps];
     const cur: string[] = [];
     let links = 0;
+    const enter = (c: string) => {
+      cur.push(c);
+      knownDirs.add(cur.join('/'));
+    };
     while (queue.length > 0) {
       const c = queue.shift()!;
       if (c === '' || c === '.') continue;
       if (c === '..') {
         cur.pop();
+        continue;
+      }
+      if (knownDirs.has(cur.length ? `${cur.join('/')}/${c}` : c)) {
+        cur.push(c);
         continue;
       }
       const path = join(dir, ...cur, c);
@@ -127,7 +171,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
         rmSync(path);
         mkdirSync(path, 0o755);
         makeOpaque(path);
-        cur.push(c);
+        enter(c);
         continue;
       }
       if (!st && parents.length > 0) {
@@ -145,14 +189,14 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
           mkdirSync(path);
           copyMeta(path, lower.stat);
           dirTimes.push({ path, atime: lower.stat.atime, mtime: lower.stat.mtime });
-          cur.push(c);
+          enter(c);
           continue;
         }
         if (lower) throw new Rejected(`parent ${JSON.stringify([...cur, c].join('/'))} is not a directory`);
       }
       if (!st) {
         mkdirSync(path, 0o755);
-        cur.push(c);
+        enter(c);
         continue;
       }
       if (st.isSymbolicLink()) {
@@ -163,7 +207,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
         continue;
       }
       if (!st.isDirectory()) throw new Rejected(`parent ${JSON.stringify([...cur, c].join('/'))} is not a directory`);
-      cur.push(c);
+      enter(c);
     }
     if (cur.join('/').length > PATH_MAX) throw new Rejected(`path is longer than ${PATH_MAX} bytes`);
     return cur;
@@ -174,13 +218,37 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
     chmodSync(path, st.mode & 0o7777);
   };
 
+  /** Drops `rel` and everything below it from knownDirs (the path is being removed or replaced). */
+  const forget = (rel: string) => {
+    if (knownDirs.size === 0) return;
+    knownDirs.delete(rel);
+    const prefix = rel + '/';
+    for (const k of knownDirs) if (k.startsWith(prefix)) knownDirs.delete(k);
+  };
+
   /** Removes whatever is at `path` (never following a symlink) unless keepDir and it is a directory. */
-  const clear = (path: string, keepDir: boolean): Stats | undefined => {
+  const clear = (path: string, rel: string, keepDir: boolean): Stats | undefined => {
     const st = lstatMaybe(path);
     if (!st) return undefined;
     if (keepDir && st.isDirectory()) return st;
+    forget(rel);
     rmSync(path, { recursive: true, force: true });
     return undefined;
+  };
+
+  /**
+   * Runs `make` (an O_EXCL-style create: open O_EXCL, mkdir, symlink, link, mknod), and only
+   * when something is in the way (EEXIST) clears the path and runs it again: a fresh snapshot
+   * costs no lstat per entry, and nothing is ever written through what was there.
+   */
+  const create = <T>(path: string, rel: string, make: () => T): T => {
+    try {
+      return make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    clear(path, rel, false);
+    return make();
   };
 
   const setOwnerModeTimes = (path: string, h: tar.Header, isLink: boolean) => {
@@ -240,6 +308,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
       const victim = base.slice(WHITEOUT_PREFIX.length);
       if (victim === '' || victim === '.' || victim === '..' || victim.includes('/')) throw new Rejected('invalid whiteout name');
       const path = join(parentPath, victim);
+      forget([...parent, victim].join('/'));
       rmSync(path, { recursive: true, force: true });
       if (mode === 'overlay') makeOverlayWhiteout(path);
       return;
@@ -255,14 +324,27 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
     switch (type) {
       case 'file':
       case 'contiguous-file': {
-        clear(path, false);
-        const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        const fd = create(path, rel, () => openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
         try {
           let n = 0;
-          for await (const chunk of body) {
-            n += chunk.length;
-            let off = 0;
-            while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+          if (size <= SYNC_WRITE_MAX) {
+            for await (const chunk of body) {
+              n += chunk.length;
+              writeAllSync(fd, chunk);
+            }
+          } else {
+            // one write in flight on the thread pool while the next chunk is inflated, hashed
+            // and parsed on this thread
+            let inflight: Promise<void> | undefined;
+            try {
+              for await (const chunk of body) {
+                n += chunk.length;
+                if (inflight) await inflight;
+                inflight = writeAll(fd, chunk);
+              }
+            } finally {
+              if (inflight) await inflight;
+            }
           }
           if (n !== size) throw new Rejected(`truncated: ${n} of ${size} bytes`);
           if (isRoot) fchownSync(fd, h.uid ?? 0, h.gid ?? 0);
@@ -276,8 +358,13 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
         return;
       }
       case 'directory': {
-        const existing = clear(path, true);
-        if (!existing) mkdirSync(path, 0o755);
+        try {
+          mkdirSync(path, 0o755);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          if (!clear(path, rel, true)) mkdirSync(path, 0o755);
+        }
+        knownDirs.add(rel);
         if (isRoot) lchownSync(path, h.uid ?? 0, h.gid ?? 0);
         chmodSync(path, (h.mode ?? 0o755) & 0o7777);
         setXattrs(path, h);
@@ -287,8 +374,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
       case 'symlink': {
         const target = h.linkname ?? '';
         if (target === '' || target.includes('\0') || Buffer.byteLength(target) > PATH_MAX) throw new Rejected('invalid symlink target');
-        clear(path, false);
-        symlinkSync(target, path);
+        create(path, rel, () => symlinkSync(target, path));
         setOwnerModeTimes(path, h, true);
         setXattrs(path, h);
         return;
@@ -313,22 +399,19 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
         if (!tst) throw new Rejected(`hardlink target ${JSON.stringify(h.linkname)} does not exist`);
         if (tst.isDirectory()) throw new Rejected(`hardlink target ${JSON.stringify(h.linkname)} is a directory`);
         if (tpath === path) return;
-        clear(path, false);
-        linkSync(tpath, path);
+        create(path, rel, () => linkSync(tpath, path));
         return;
       }
       case 'character-device':
       case 'block-device': {
         if (!options.allowDevices) throw new Rejected('device nodes are not allowed in this layer');
-        clear(path, false);
-        nativeSys().mknod(path, type === 'character-device' ? 'c' : 'b', (h.mode ?? 0o600) & 0o7777, h.devmajor ?? 0, h.devminor ?? 0);
+        create(path, rel, () => nativeSys().mknod(path, type === 'character-device' ? 'c' : 'b', (h.mode ?? 0o600) & 0o7777, h.devmajor ?? 0, h.devminor ?? 0));
         setOwnerModeTimes(path, h, false);
         setXattrs(path, h);
         return;
       }
       case 'fifo': {
-        clear(path, false);
-        nativeSys().mknod(path, 'p', (h.mode ?? 0o600) & 0o7777, 0, 0);
+        create(path, rel, () => nativeSys().mknod(path, 'p', (h.mode ?? 0o600) & 0o7777, 0, 0));
         setOwnerModeTimes(path, h, false);
         setXattrs(path, h);
         return;
@@ -338,7 +421,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
     }
   };
 
-  const layer = await decompressLayer(source);
+  const layer = await decompressLayer(source, { digest: options.knownDigest === undefined });
   const diff = new Digester();
   const scanner = new PaxXattrScanner();
   const hasher = new Transform({
@@ -394,7 +477,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
     throw wrap(err, current ? `apply layer: entry ${JSON.stringify(current)}` : 'apply layer');
   }
   const c = layer.compressed();
-  return { diffID: diff.digest(), size: diff.size, digest: c.digest, compressedSize: c.size, compression: layer.compression, entries };
+  return { diffID: diff.digest(), size: diff.size, digest: options.knownDigest ?? c.digest!, compressedSize: c.size, compression: layer.compression, entries };
 }
 
 /** Convenience: apply a layer held in memory. */

@@ -16,15 +16,28 @@ export interface DecompressedLayer {
   compression: Compression;
   /** The uncompressed tar bytes. */
   stream: Readable;
-  /** Digest and size of the bytes read from the source (valid once `stream` has ended). */
-  compressed(): { digest: Digest; size: number };
+  /**
+   * Digest and size of the bytes read from the source (valid once `stream` has ended); the
+   * digest is undefined when it was not asked for (`digest: false`).
+   */
+  compressed(): { digest: Digest | undefined; size: number };
 }
+
+export interface DecompressOptions {
+  /** Hash the compressed bytes (default true); false when the caller verified them already. */
+  digest?: boolean;
+}
+
+/** zlib output chunk size: few, large buffers for the tar side. */
+const CHUNK = 1024 * 1024;
 
 /**
  * Wraps a layer blob stream: sniffs the compression from its magic bytes and returns the
- * uncompressed stream, while digesting the compressed bytes on the way.
+ * uncompressed stream, while digesting the compressed bytes on the way (unless told not to).
+ * gzip inflates on zlib's thread pool, in 1 MiB output chunks.
  */
-export async function decompressLayer(source: AsyncIterable<Uint8Array>): Promise<DecompressedLayer> {
+export async function decompressLayer(source: AsyncIterable<Uint8Array>, options: DecompressOptions = {}): Promise<DecompressedLayer> {
+  const hash = options.digest !== false;
   const it = source[Symbol.asyncIterator]();
   const headChunks: Uint8Array[] = [];
   let headLen = 0;
@@ -41,25 +54,28 @@ export async function decompressLayer(source: AsyncIterable<Uint8Array>): Promis
   const head = Buffer.concat(headChunks);
   const compression = detectCompression(head);
   const digester = new Digester();
+  let size = 0;
   let digest: Digest | undefined;
   async function* raw(): AsyncGenerator<Uint8Array> {
     if (head.length) {
-      digester.update(head);
+      if (hash) digester.update(head);
+      size += head.length;
       yield head;
     }
     if (!done) {
       for (;;) {
         const r = await it.next();
         if (r.done) break;
-        digester.update(r.value);
+        if (hash) digester.update(r.value);
+        size += r.value.length;
         yield r.value;
       }
     }
-    digest = digester.digest();
+    if (hash) digest = digester.digest();
   }
-  const compressed = () => ({ digest: digest ?? digester.digest(), size: digester.size });
+  const compressed = () => ({ digest: hash ? (digest ?? digester.digest()) : undefined, size });
   if (compression === 'gzip') {
-    const gunzip = createGunzip({ chunkSize: 256 * 1024, highWaterMark: 4 * 1024 * 1024 } as ZlibOptions);
+    const gunzip = createGunzip({ chunkSize: CHUNK, highWaterMark: 4 * CHUNK } as ZlibOptions);
     const input = Readable.from(raw(), { objectMode: false });
     input.on('error', (err) => gunzip.destroy(err));
     input.pipe(gunzip);
@@ -81,4 +97,46 @@ export async function decompressLayer(source: AsyncIterable<Uint8Array>): Promis
     return { compression, stream: Readable.from(unzstd(), { objectMode: false }), compressed };
   }
   return { compression, stream: Readable.from(raw(), { objectMode: false }), compressed };
+}
+
+/** Random access to a blob (the content store's ReaderAt fits). */
+export interface BlobReaderAt {
+  readonly size: number;
+  readAt(buffer: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A blob's bytes in large reads (default 1 MiB) with the next read already in flight while the
+ * consumer handles the current chunk: 16 times fewer thread-pool round trips than a 64 KiB file
+ * stream. Each chunk is a fresh buffer (consumers may keep slices of it). Closes the reader at
+ * the end, on error and when the consumer stops early.
+ */
+export async function* readAhead(reader: BlobReaderAt, chunkSize = 1024 * 1024): AsyncGenerator<Buffer> {
+  let position = 0;
+  const readNext = async (): Promise<Buffer | undefined> => {
+    if (position >= reader.size) return undefined;
+    const buf = Buffer.allocUnsafe(Math.min(chunkSize, reader.size - position));
+    let filled = 0;
+    while (filled < buf.length) {
+      const n = await reader.readAt(buf.subarray(filled), position + filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    position += filled;
+    if (filled === 0) return undefined;
+    return filled === buf.length ? buf : buf.subarray(0, filled);
+  };
+  try {
+    let next = readNext();
+    for (;;) {
+      const cur = await next;
+      if (!cur) return;
+      next = readNext();
+      next.catch(() => undefined);
+      yield cur;
+    }
+  } finally {
+    await reader.close();
+  }
 }

@@ -6,6 +6,7 @@ import {
 } from '../lib/index.ts';
 import { applyLayer } from './apply-layer.ts';
 import { chainIDs } from './chain-id.ts';
+import { readAhead, type BlobReaderAt } from './decompress.ts';
 import { lowerDirsOf } from './diff.ts';
 import type { Snapshotter } from './snapshotter.ts';
 
@@ -26,6 +27,8 @@ export interface UnpackManifest {
 export interface BlobReader {
   createReadStream(desc: { digest: Digest; size?: number }): Promise<Readable>;
   readBlob(desc: { digest: Digest; size?: number }): Promise<Buffer>;
+  /** Random access, used when present: layers are then read in large chunks (readAhead). */
+  readerAt?(desc: { digest: Digest; size?: number }): Promise<BlobReaderAt>;
 }
 
 export interface UnpackOptions {
@@ -165,8 +168,11 @@ export class Unpacker {
       // (a base layer, or a copying snapshotter), where whiteouts simply remove paths
       const overlay = mounts.some((m) => m.type === 'overlay');
       const parents = lowerDirsOf(mounts).filter((d) => d !== dir);
-      const stream = await this.blobs.createReadStream(layer);
+      const stream = this.blobs.readerAt ? readAhead(await this.blobs.readerAt(layer)) : await this.blobs.createReadStream(layer);
       const applyOpts: Parameters<typeof applyLayer>[2] = overlay ? { whiteouts: 'overlay', parents } : { whiteouts: 'flat' };
+      // the content store verified the blob's digest when it was written: only the diffID is
+      // computed here (and checked against the config, whose digest the manifest pins)
+      applyOpts.knownDigest = layer.digest;
       if (options.allowDevices) applyOpts.allowDevices = true;
       if (options.signal) applyOpts.signal = options.signal;
       const result = await applyLayer(stream, dir, applyOpts);
