@@ -13,6 +13,8 @@ struct args {
 
 /* The errno name ("ENOENT"), "EUNKNOWN" for others. */
 const char *errno_name(int e);
+/* An Error with code/errno/syscall(/path) like Node's fs errors (for promise rejections). */
+napi_value errno_error(napi_env env, int e, const char *syscall, const char *path);
 /* Throws an Error with code/errno/syscall(/path) like Node's fs errors; returns NULL. */
 napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path);
 /* Reads the call's arguments; -1 (TypeError pending) when fewer than `want`. */

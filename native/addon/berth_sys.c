@@ -58,8 +58,8 @@ const char *errno_name(int e) {
   }
 }
 
-/* Throws an Error like Node's own: message "<syscall> <CODE>: <strerror> '<path>'". */
-napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+/* An Error like Node's own: message "<syscall> <CODE>: <strerror> '<path>'", with code/errno/syscall/path. */
+napi_value errno_error(napi_env env, int e, const char *syscall, const char *path) {
   char msg[4352];
   napi_value err, message, code, sc, num;
   if (path)
@@ -79,7 +79,12 @@ napi_value throw_errno(napi_env env, int e, const char *syscall, const char *pat
     napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &p);
     napi_set_named_property(env, err, "path", p);
   }
-  napi_throw(env, err);
+  return err;
+}
+
+/* Throws errno_error(...); returns NULL for the caller to return. */
+napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  napi_throw(env, errno_error(env, e, syscall, path));
   return NULL;
 }
 
@@ -331,6 +336,70 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+struct umount_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *target;
+  int flags;
+  int count;
+  int err;
+};
+
+static void umount_execute(napi_env env, void *data) {
+  (void)env;
+  struct umount_work *w = data;
+  /* stacked mounts: until nothing is mounted there (EINVAL) or the path is gone (ENOENT) */
+  for (w->count = 0; w->count < 64; w->count++) {
+    if (umount2(w->target, w->flags) == 0) continue;
+    if (errno != EINVAL && errno != ENOENT) w->err = errno;
+    break;
+  }
+}
+
+static void umount_complete(napi_env env, napi_status status, void *data) {
+  struct umount_work *w = data;
+  if (status != napi_ok && !w->err) w->err = ECANCELED;
+  if (w->err) {
+    napi_reject_deferred(env, w->deferred, errno_error(env, w->err, "umount2", w->target));
+  } else {
+    napi_value n;
+    napi_create_int32(env, w->count, &n);
+    napi_resolve_deferred(env, w->deferred, n);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w->target);
+  free(w);
+}
+
+/*
+ * umountAllAsync(target, flags) -> Promise<number>: umount2 until nothing is mounted at target,
+ * on a libuv worker thread (an unmount waits for an RCU grace period: milliseconds the event
+ * loop should not spend blocked); resolves with how many mounts were removed.
+ */
+static napi_value js_umount_all_async(napi_env env, napi_callback_info info) {
+  struct args a;
+  uint32_t flags = 0;
+  if (get_args(env, info, &a, 1) < 0) return NULL;
+  if (a.argc > 1 && get_u32(env, a.argv[1], &flags) < 0) return NULL;
+  struct umount_work *w = calloc(1, sizeof *w);
+  if (!w) return throw_errno(env, ENOMEM, "umount2", NULL);
+  if (!(w->target = get_string(env, a.argv[0]))) {
+    free(w);
+    return NULL;
+  }
+  w->flags = (int)flags;
+  napi_value promise, name;
+  napi_create_string_utf8(env, "berth:umountAll", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+      napi_create_async_work(env, NULL, name, umount_execute, umount_complete, w, &w->work) != napi_ok ||
+      napi_queue_async_work(env, w->work) != napi_ok) {
+    free(w->target);
+    free(w);
+    return throw_errno(env, EAGAIN, "umount2", NULL);
+  }
+  return promise;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -340,6 +409,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mountAt", NULL, js_mount_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"umountAllAsync", NULL, js_umount_all_async, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   berth_init_netlink(env, exports);

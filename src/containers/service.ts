@@ -22,7 +22,7 @@ import {
 import type { MetadataDb } from '../metadata/index.ts';
 import { parseSignal } from '../runtime/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
-import { mountAll, mountOne, unmount } from '../sys/index.ts';
+import { mountAll, mountOne, unmount, unmountAllAsync } from '../sys/index.ts';
 import { writeContainerFiles } from './container-files.ts';
 import { defaultHostConfig } from './defaults.ts';
 import { HealthMonitor } from './health.ts';
@@ -110,6 +110,8 @@ export class ContainerService {
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Task exits already being handled (a watcher per running task). */
   readonly #watching = new Set<string>();
+  /** Rootfs unmounts in flight, per container. */
+  readonly #unmounts = new Map<string, Promise<void>>();
   /** Run between task create and start: attach clients that were waiting for the container. */
   readonly #preStart = new Map<string, Set<() => Promise<void>>>();
   #closed = false;
@@ -312,7 +314,7 @@ export class ContainerService {
     try {
       await this.#o.tasks.delete(c.id).catch(() => undefined);
       await mkdir(rootfs, { recursive: true });
-      this.#unmountRootfs(c.id);
+      await this.#unmountRootfs(c.id);
       const mounts = await this.#o.snapshotter.mounts(c.snapshotKey);
       mountAll(mounts, rootfs);
       mounted = true;
@@ -368,7 +370,7 @@ export class ContainerService {
       const message = messageOf(err);
       await this.#o.tasks.delete(c.id).catch(() => undefined);
       await this.#o.network?.detach(c).catch((e: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(e) }));
-      if (mounted) this.#unmountRootfs(c.id);
+      if (mounted) await this.#unmountRootfs(c.id);
       c.state = {
         ...c.state,
         status: c.state.status === 'created' ? 'created' : 'exited',
@@ -471,11 +473,12 @@ export class ContainerService {
       if (isRunning(c.state)) return fn(this.rootfsDir(c.id));
       const dir = join(this.#o.execRoot, 'containers', c.id, 'rootfs');
       await mkdir(dir, { recursive: true });
+      await this.#unmountRootfs(c.id); // one left from the last exit may still be in flight
       mountAll(await this.#o.snapshotter.mounts(c.snapshotKey), dir);
       try {
         return await fn(dir);
       } finally {
-        this.#unmountRootfs(c.id);
+        await this.#unmountRootfs(c.id);
       }
     });
   }
@@ -485,15 +488,24 @@ export class ContainerService {
     return this.#o.snapshotter;
   }
 
-  #unmountRootfs(id: string): void {
+  /**
+   * Unmounts the container's rootfs (every stacked mount) on a worker thread. Calls for the same
+   * container chain, so a start that mounts again waits for the unmount before it.
+   */
+  #unmountRootfs(id: string): Promise<void> {
     const rootfs = this.rootfsDir(id);
-    for (let i = 0; i < 8; i++) {
-      try {
-        unmount(rootfs, { lazy: true });
-      } catch {
-        return;
-      }
-    }
+    const prev = this.#unmounts.get(id) ?? Promise.resolve();
+    const next = prev
+      .then(() => unmountAllAsync(rootfs, { lazy: true }))
+      .then(
+        () => undefined,
+        (err: unknown) => this.#log.warn('unmount rootfs', { id, error: messageOf(err) }),
+      );
+    this.#unmounts.set(id, next);
+    void next.then(() => {
+      if (this.#unmounts.get(id) === next) this.#unmounts.delete(id);
+    });
+    return next;
   }
 
   /** Waits for the task's exit in the background and handles it once. */
@@ -525,9 +537,10 @@ export class ContainerService {
     if (!c) return;
     this.#stopHealth(id);
     const ranFor = Date.parse(exit.exitedAt) - Date.parse(c.state.startedAt);
+    // off the event loop, alongside the rest; a later start or removal waits for it
+    void this.#unmountRootfs(id);
     await this.#o.tasks.delete(id).catch((err: unknown) => this.#log.warn('delete task', { id, error: messageOf(err) }));
     await this.#o.network?.detach(c).catch((err: unknown) => this.#log.warn('release network', { id, error: messageOf(err) }));
-    this.#unmountRootfs(id);
     this.#unmountShm(c);
     const removing = c.state.status === 'removing';
     c.state = {
@@ -758,7 +771,7 @@ export class ContainerService {
   async #cleanup(c: Container, removeVolumes: boolean): Promise<void> {
     await this.#o.tasks.delete(c.id).catch(() => undefined);
     await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
-    this.#unmountRootfs(c.id);
+    await this.#unmountRootfs(c.id);
     try {
       await this.#o.snapshotter.remove(c.snapshotKey, { background: true });
     } catch (err) {
@@ -939,7 +952,7 @@ export class ContainerService {
       return;
     }
     if (task) await this.#o.tasks.delete(c.id).catch(() => undefined);
-    if (existsSync(this.rootfsDir(c.id))) this.#unmountRootfs(c.id);
+    if (existsSync(this.rootfsDir(c.id))) await this.#unmountRootfs(c.id);
     const p = c.hostConfig.restartPolicy.name;
     if (c.state.status === 'restarting' || ((p === 'always' || p === 'unless-stopped') && c.state.status === 'exited' && !c.state.stoppedByUser)) {
       c.state.status = 'restarting';

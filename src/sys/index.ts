@@ -1,6 +1,6 @@
 export { nativeSys, nativeAddonPath, errnoCode } from './native.ts';
 export type { NativeSys } from './native.ts';
-export { mountAll, mountOne, unmount, unmountAll, parseMountOptions, compactOverlayData, MOUNT_DATA_MAX } from './mount.ts';
+export { mountAll, mountOne, unmount, unmountAll, unmountAllAsync, parseMountOptions, compactOverlayData, MOUNT_DATA_MAX } from './mount.ts';
 export type { Mount } from './mount.ts';
 export { ShimChannel, spawnShim, controlRequest, connectAttach } from './shim.ts';
 export type { ShimStdio } from './shim.ts';

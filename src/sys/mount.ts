@@ -178,3 +178,15 @@ export function unmountAll(target: string, options: { lazy?: boolean } = {}): vo
     }
   }
 }
+
+/**
+ * unmountAll off the event loop (a libuv worker thread): an unmount waits for the kernel's RCU
+ * grace period, milliseconds a busy daemon should not spend blocked.
+ */
+export async function unmountAllAsync(target: string, options: { lazy?: boolean } = {}): Promise<number> {
+  try {
+    return await nativeSys().umountAllAsync(target, options.lazy ? MNT_DETACH : 0);
+  } catch (err) {
+    throw wrap(err, `unmount ${JSON.stringify(target)}`);
+  }
+}

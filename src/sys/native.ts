@@ -24,6 +24,8 @@ export interface NativeSys {
   mountAt(cwd: string, source: string | null, target: string, fstype: string | null, flags: number, data?: string | null): void;
   /** umount2(2); flags MNT_FORCE (1), MNT_DETACH (2), UMOUNT_NOFOLLOW (8). */
   umount2(target: string, flags?: number): void;
+  /** umount2 until nothing is mounted at `target`, on a worker thread; resolves with the count. */
+  umountAllAsync(target: string, flags?: number): Promise<number>;
   /** A sealed, close-on-exec memfd holding a copy of the file at `path` (for execution). */
   sealedCopy(path: string): number;
   /**
