@@ -1,7 +1,7 @@
 // The registry client against berth-registry: push/pull round trips, auth, resume, verification.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -331,10 +331,45 @@ test('bearer token flow: tokens fetched per scope from the realm and cached unti
   const reg = await startRegistry();
   const secret = randomBytes(8).toString('hex');
   const issued = new Map<string, string[]>();
-  const tokenRequests: Array<{ scope: string[]; account: string | null }> = [];
+  const tokenRequests: Array<{ scope: string[]; account: string | null; method?: string; form?: Record<string, string> }> = [];
+  // docker's OAuth2 form: refresh token → access token (pull,push), and a rotated refresh token
+  const refreshTokens = new Set(['refresh-alice']);
+  const oauth = { post: true };
+  const issue = (res: ServerResponse, granted: string[], extra: Record<string, unknown> = {}) => {
+    const token = `${secret}.${randomUUID()}`;
+    issued.set(token, granted);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...extra, token, expires_in: 300, issued_at: new Date().toISOString() }));
+  };
   // a token server: anonymous gets pull, alice:pw gets pull,push
   const auth = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST') {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        const form = Object.fromEntries(new URLSearchParams(body));
+        tokenRequests.push({ scope: (form['scope'] ?? '').split(' ').filter(Boolean), account: null, method: 'POST', form });
+        if (!oauth.post) {
+          res.writeHead(404);
+          return void res.end();
+        }
+        if (form['grant_type'] !== 'refresh_token' || !refreshTokens.has(form['refresh_token'] ?? '') || req.headers['content-type'] !== 'application/x-www-form-urlencoded') {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          return void res.end(JSON.stringify({ error: 'invalid_grant' }));
+        }
+        refreshTokens.delete(form['refresh_token']!);
+        const next = `refresh-${randomUUID()}`;
+        refreshTokens.add(next);
+        const granted = (form['scope'] ?? '').split(' ').filter(Boolean);
+        const access = `${secret}.${randomUUID()}`;
+        issued.set(access, granted);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: access, refresh_token: next, expires_in: 300, scope: form['scope'] }));
+      });
+      return;
+    }
     const scopes = u.searchParams.getAll('scope');
     const basic = req.headers.authorization?.match(/^Basic (.+)$/);
     const user = basic ? Buffer.from(basic[1]!, 'base64').toString() : undefined;
@@ -343,11 +378,7 @@ test('bearer token flow: tokens fetched per scope from the realm and cached unti
       res.writeHead(401, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] }));
     }
-    const granted = scopes.map((s) => (user ? s : s.replace(/:pull,push$/, ':pull')));
-    const token = `${secret}.${randomUUID()}`;
-    issued.set(token, granted);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, expires_in: 300, issued_at: new Date().toISOString() }));
+    issue(res, scopes.map((s) => (user ? s : s.replace(/:pull,push$/, ':pull'))));
   });
   await new Promise<void>((r) => auth.listen(0, '127.0.0.1', () => r()));
   const realm = `http://127.0.0.1:${(auth.address() as AddressInfo).port}/token`;
@@ -392,6 +423,36 @@ test('bearer token flow: tokens fetched per scope from the realm and cached unti
   assert.equal(pulled.digest, img.manifestDigest);
   assert.equal(tokenRequests.length - before, 1, 'one anonymous pull token for the whole pull');
   await assert.rejects(client.push(`${host}/tok/app:v2`, { manifest: { digest: img.manifestDigest }, auth: { username: 'alice', password: 'wrong' } }), (err) => errorCode(err) === 'permission-denied' && /bad credentials/.test(messageOf(err)));
+
+  // An identity token (docker's `identitytoken`): the access token comes from a POST of the
+  // refresh-token form; the server's rotated refresh token is the one sent next time.
+  const viaIdentity = new RegistryClient({ content: src.store, dockerConfig: null });
+  const mark = tokenRequests.length;
+  await viaIdentity.push(`${host}/tok/app:v3`, { manifest: { digest: img.manifestDigest }, auth: { identityToken: 'refresh-alice' } });
+  const posts = tokenRequests.slice(mark).filter((r) => r.method === 'POST');
+  assert.ok(posts.length >= 1, 'the token came from a POST');
+  assert.equal(tokenRequests.slice(mark).filter((r) => r.method !== 'POST').length, 0, 'no GET to the realm');
+  assert.deepEqual(
+    { grant: posts[0]!.form?.['grant_type'], refresh: posts[0]!.form?.['refresh_token'], client: posts[0]!.form?.['client_id'], service: posts[0]!.form?.['service'] },
+    { grant: 'refresh_token', refresh: 'refresh-alice', client: 'berth', service: 'test-registry' },
+  );
+  assert.ok(posts[0]!.scope.includes('repository:tok/app:pull,push'));
+  // a second scope (another repository) needs another token: the rotated refresh token is used
+  await viaIdentity.push(`${host}/tok/other:v1`, { manifest: { digest: img.manifestDigest }, auth: { identityToken: 'refresh-alice' } });
+  const second = tokenRequests.slice(mark).filter((r) => r.method === 'POST').at(-1)!;
+  assert.notEqual(second.form?.['refresh_token'], 'refresh-alice');
+  assert.match(second.form?.['refresh_token'] ?? '', /^refresh-/);
+  await viaIdentity.close();
+
+  // A token server without the OAuth2 POST (404): GET with Basic credentials instead.
+  oauth.post = false;
+  const fallback = new RegistryClient({ content: src.store, dockerConfig: null });
+  const mark2 = tokenRequests.length;
+  await fallback.push(`${host}/tok/app:v4`, { manifest: { digest: img.manifestDigest }, auth: { username: 'alice', password: 'pw', identityToken: 'refresh-unknown' } });
+  const after = tokenRequests.slice(mark2);
+  assert.ok(after.some((r) => r.method === 'POST'), 'the POST was tried first');
+  assert.ok(after.some((r) => r.method !== 'POST' && r.account === 'alice'), 'then the GET with Basic credentials');
+  await fallback.close();
   await anonymous.close();
   await client.close();
   await puller.close();

@@ -36,6 +36,8 @@ export class Authorizer {
   private readonly challenges = new Map<string, Challenge>();
   private readonly tokens = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
+  /** Refresh tokens a token server rotated (its answer's `refresh_token`), per host and identity token given. */
+  private readonly refreshed = new Map<string, string>();
 
   constructor(
     private readonly credentials: (host: string) => Promise<Credentials | undefined>,
@@ -100,23 +102,38 @@ export class Authorizer {
     if (creds?.registryToken) return { token: creds.registryToken, expiresAt: Date.now() + 3600_000 };
     const allScopes = [...new Set([...scopes, ...(ch.params['scope'] ? ch.params['scope'].split(' ') : [])])];
     const service = ch.params['service'];
+    const basicGet = (): Promise<Dispatcher.ResponseData> => {
+      const u = new URL(realm);
+      if (service) u.searchParams.set('service', service);
+      for (const s of allScopes) u.searchParams.append('scope', s);
+      const headers: Record<string, string> = {};
+      if (creds?.username !== undefined) {
+        // with only an identity token, it stands in as the password (as registries that take
+        // Basic for refresh tokens expect)
+        const secret = creds.password ?? creds.identityToken ?? '';
+        headers['authorization'] = `Basic ${Buffer.from(`${creds.username}:${secret}`).toString('base64')}`;
+        u.searchParams.set('account', creds.username);
+      }
+      return request(u, { method: 'GET', headers, maxRedirections: 5 });
+    };
     let res: Dispatcher.ResponseData;
+    const refreshKey = creds?.identityToken ? `${host}|${creds.identityToken}` : undefined;
     try {
       if (creds?.identityToken) {
-        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'berth' });
+        // docker's OAuth2 token flow: POST the refresh token as a form; a token server without
+        // it (404) gets the plain GET with Basic credentials instead
+        const refresh = this.refreshed.get(refreshKey!) ?? creds.identityToken;
+        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'berth' });
         if (service) form.set('service', service);
         if (allScopes.length) form.set('scope', allScopes.join(' '));
         res = await request(realm, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-      } else {
-        const u = new URL(realm);
-        if (service) u.searchParams.set('service', service);
-        for (const s of allScopes) u.searchParams.append('scope', s);
-        const headers: Record<string, string> = {};
-        if (creds?.username !== undefined) {
-          headers['authorization'] = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
-          u.searchParams.set('account', creds.username);
+        if (res.statusCode === 404) {
+          await res.body.dump();
+          this.logger.debug('token server has no OAuth2 POST, using GET', { host, realm });
+          res = await basicGet();
         }
-        res = await request(u, { method: 'GET', headers, maxRedirections: 5 });
+      } else {
+        res = await basicGet();
       }
     } catch (err) {
       throw new RegistryApiError('UNAVAILABLE', `fetch token from ${JSON.stringify(realm)}: ${messageOf(err)}`, { cause: err });
@@ -126,8 +143,9 @@ export class Authorizer {
       const e = parseRegistryError(res.statusCode, text, `fetch token from ${JSON.stringify(realm)}`);
       throw res.statusCode === 401 || res.statusCode === 403 ? new RegistryApiError(res.statusCode === 401 ? 'UNAUTHORIZED' : 'DENIED', e.message, { status: res.statusCode }) : e;
     }
-    const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
-    const token = body.token ?? body.access_token;
+    const body = JSON.parse(text) as { token?: string; access_token?: string; refresh_token?: string; expires_in?: number; issued_at?: string };
+    if (refreshKey && typeof body.refresh_token === 'string' && body.refresh_token) this.refreshed.set(refreshKey, body.refresh_token);
+    const token = body.access_token ?? body.token;
     if (!token) throw new RegistryApiError('UNAUTHORIZED', `fetch token from ${JSON.stringify(realm)}: no token in response`);
     const issued = body.issued_at ? Date.parse(body.issued_at) : Date.now();
     const ttl = Math.max(body.expires_in ?? 60, 60) * 1000;
