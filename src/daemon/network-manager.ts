@@ -23,6 +23,7 @@ import {
   renderResolvConf,
   subnetsOverlap,
   type BridgeNetwork,
+  type PortMapping,
 } from '../network/index.ts';
 import { createNetworkNamespace, listRoutes, unmount } from '../sys/index.ts';
 import { chooseHostPort, portRequests } from './network-ports.ts';
@@ -518,15 +519,16 @@ export class NetworkManager implements NetworkAttacher {
         for (const p of list) taken.add(`${key.split('/')[1] ?? 'tcp'}/${p.hostPort}`);
       }
     }
+    const mappings: PortMapping[] = [];
     for (const r of reqs) {
       const hostPort = await chooseHostPort(r, taken);
       taken.add(`${r.proto}/${hostPort}`);
       (st.ports[r.key] ??= []).push({ hostIp: r.hostIp || '0.0.0.0', hostPort });
-      this.state.save();
-      await this.driver.publish([
-        { owner: c.id, proto: r.proto, ...(r.hostIp ? { hostIp: r.hostIp } : {}), hostPort, containerIp: ep.address, containerPort: r.containerPort, bridge },
-      ]);
+      mappings.push({ owner: c.id, proto: r.proto, ...(r.hostIp ? { hostIp: r.hostIp } : {}), hostPort, containerIp: ep.address, containerPort: r.containerPort, bridge });
     }
+    // recorded before the rules exist, so a crash in between leaves nothing unknown behind
+    this.state.save();
+    await this.driver.publish(mappings);
   }
 
   /** hosts and resolv.conf for the container's networks (written in place: they may be mounted). */

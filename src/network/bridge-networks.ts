@@ -119,8 +119,9 @@ export class BridgeNetworks {
     this.ipam.release(net.id, endpoint.address);
   }
 
+  /** Publishes the ports (one iptables-restore for all of them). */
   async publish(mappings: readonly PortMapping[]): Promise<void> {
-    for (const m of mappings) await this.firewall.publish(m);
+    await this.firewall.publishAll(mappings);
   }
 
   async unpublish(owner: string): Promise<void> {

@@ -72,3 +72,30 @@ export function splitRule(line: string): string[] {
   for (let m = re.exec(line); m; m = re.exec(line)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
   return out;
 }
+
+/**
+ * Applies a batch of rules in one `iptables-restore --noflush` run (the other rules and chains
+ * stay): `lines` per table, each an `iptables -S` style line ("-A CHAIN ...", "-D CHAIN ...",
+ * "-I CHAIN ..."). Each table's lines commit together or not at all.
+ */
+export async function iptablesBatch(lines: Partial<Record<IptablesTable, string[]>>): Promise<void> {
+  let input = '';
+  for (const [table, ls] of Object.entries(lines)) {
+    if (!ls || ls.length === 0) continue;
+    input += `*${table}\n${ls.join('\n')}\nCOMMIT\n`;
+  }
+  if (!input) return;
+  await runCommand('iptables-restore', ['-w', '--noflush'], { action: 'iptables-restore', input });
+}
+
+/** Every table's rules in one `iptables-save` run: table → its "-A CHAIN ..." lines. */
+export async function iptablesDump(): Promise<Partial<Record<IptablesTable, string[]>>> {
+  const { stdout } = await runCommand('iptables-save', [], { action: 'iptables-save' });
+  const out: Partial<Record<IptablesTable, string[]>> = {};
+  let table: IptablesTable | undefined;
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1).trim() as IptablesTable;
+    else if (table && line.startsWith('-A ')) (out[table] ??= []).push(line);
+  }
+  return out;
+}

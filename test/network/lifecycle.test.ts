@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon } from '../helpers/daemon.ts';
+import { chainPrefixFor } from '../../src/daemon/network-wiring.ts';
 import { httpGet, httpd, rulesMentioning, startNetDaemon, unique, vethsOn } from './harness.ts';
 
 test('network modes: container: shares the stack, internal has no way out, connect/disconnect a running container', async (t) => {
@@ -56,6 +57,8 @@ test('cleanup: run/rm cycles and a daemon kill -9 leave no veth, rule, address o
   // veths are deleted on a worker thread (the kernel takes ~20 ms each), after the removal is reported
   for (let i = 0; i < 20 && vethsOn(bridge).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(vethsOn(bridge), []);
+  // every published-port rule went with its container (published and removed in one batch each)
+  assert.deepEqual(rulesMentioning(`-A ${chainPrefixFor(n.bridge)}-`).filter((l) => l.includes('berth:ctr:')), []);
   // a running container with a published port, then the daemon dies and the container with it
   const port = 20000 + Math.floor(Math.random() * 20000);
   const id = n.ok('run', '-d', '--network', net, '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', httpd('k'));
