@@ -27,10 +27,11 @@ function docker(socket: string, ...args: string[]): string {
   return r.stdout.trim();
 }
 
-function runLatency(socket: string, network: string): number {
-  const xs: number[] = [];
-  for (let i = 0; i < N; i++) xs.push(timeDocker(socket, ['run', '--rm', '--network', network, 'busybox', 'true']));
-  return median(xs);
+/** Median run latency per network, the networks' runs interleaved so a busy machine skews all alike. */
+function runLatencies(socket: string, networks: string[]): number[] {
+  const xs: number[][] = networks.map(() => []);
+  for (let i = 0; i < N; i++) networks.forEach((net, j) => xs[j]!.push(timeDocker(socket, ['run', '--rm', '--network', net, 'busybox', 'true'])));
+  return xs.map(median);
 }
 
 /** Bytes per second of GET http://host:port/big, median of FETCHES. */
@@ -69,10 +70,9 @@ async function measure(socket: string, withDefaultBridge: boolean): Promise<Figu
   const net = unique('bb');
   docker(socket, 'network', 'create', net);
   try {
-    runLatency(socket, 'none'); // warm-up
-    const none = runLatency(socket, 'none');
-    const bridge = withDefaultBridge ? runLatency(socket, 'bridge') : undefined;
-    const user = runLatency(socket, net);
+    const networks = withDefaultBridge ? ['none', net, 'bridge'] : ['none', net];
+    for (const x of networks) timeDocker(socket, ['run', '--rm', '--network', x, 'busybox', 'true']); // warm-up
+    const [none = NaN, user = NaN, bridge] = runLatencies(socket, networks);
     const port = 20000 + Math.floor(Math.random() * 20000);
     const id = docker(socket, 'run', '-d', '--network', net, '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', serveBig);
     let mbps = NaN;
