@@ -1,6 +1,6 @@
-import { berthError } from '../lib/index.ts';
+import { berthError, failedPrecondition } from '../lib/index.ts';
 import type { ErrorCode } from '../lib/index.ts';
-import { errnoCode, nativeSys } from './native.ts';
+import { errnoCode, nativeAddonPath, nativeSys, type NativeSys } from './native.ts';
 
 /**
  * rtnetlink and namespace syscalls through the berth_sys addon: no process is spawned. Each
@@ -57,9 +57,19 @@ function translate(err: unknown): Error {
   return berthError(codeOf(err), message, err);
 }
 
-function call<T>(fn: () => T): T {
+/** The addon, checked to have the netlink functions (an older build lacks them). */
+function sys(): NativeSys {
+  const s = nativeSys();
+  if (typeof s.vethCreate !== 'function') {
+    throw failedPrecondition(`native addon ${JSON.stringify(nativeAddonPath())} has no netlink functions: rebuild it (npm run build)`);
+  }
+  return s;
+}
+
+function call<T>(fn: (native: NativeSys) => T): T {
+  const native = sys();
   try {
-    return fn();
+    return fn(native);
   } catch (err) {
     throw translate(err);
   }
@@ -71,7 +81,7 @@ function call<T>(fn: () => T): T {
  * links inside once nothing else holds it.
  */
 export function createNetworkNamespace(path: string): void {
-  call(() => nativeSys().netnsCreate(path));
+  call((n) => n.netnsCreate(path));
 }
 
 /**
@@ -79,17 +89,17 @@ export function createNetworkNamespace(path: string): void {
  * directly inside `netnsPath` under its final name, down until configureInterface brings it up.
  */
 export function createVeth(name: string, options: VethOptions): void {
-  call(() => nativeSys().vethCreate(name, options.peerName, options.netnsPath, options.bridge ?? null, options.peerMac ?? null, options.mtu ?? 0));
+  call((n) => n.vethCreate(name, options.peerName, options.netnsPath, options.bridge ?? null, options.peerMac ?? null, options.mtu ?? 0));
 }
 
 /** Inside `netnsPath`: the address on `ifName`, `lo` and `ifName` up, and the default route. */
 export function configureInterface(netnsPath: string, ifName: string, cfg: InterfaceConfig): void {
-  call(() => nativeSys().netnsConfigure(netnsPath, ifName, cfg.address, cfg.prefixLength, cfg.gateway ?? null));
+  call((n) => n.netnsConfigure(netnsPath, ifName, cfg.address, cfg.prefixLength, cfg.gateway ?? null));
 }
 
 /** Deletes a link (the host namespace's, or `netns`'s), on a worker thread; a veth's peer goes too. */
 export async function removeLink(name: string, options: { netns?: string } = {}): Promise<void> {
-  const pending = call(() => nativeSys().linkDelete(name, options.netns ?? null));
+  const pending = call((n) => n.linkDelete(name, options.netns ?? null));
   try {
     await pending;
   } catch (err) {
@@ -99,5 +109,5 @@ export async function removeLink(name: string, options: { netns?: string } = {})
 
 /** removeLink on the calling thread (blocks ~20 ms: for error paths and tests). */
 export function removeLinkSync(name: string, options: { netns?: string } = {}): void {
-  call(() => nativeSys().linkDeleteSync(name, options.netns ?? null));
+  call((n) => n.linkDeleteSync(name, options.netns ?? null));
 }
