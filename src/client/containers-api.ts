@@ -6,13 +6,14 @@ import type {
   ContainerCreateRequest,
   ContainerCreateResponse,
   ContainerInspect,
+  ContainerPathStat,
   ContainerPruneResponse,
   ContainerSummary,
   ContainerTopResponse,
   ContainerUpdateRequest,
   ContainerUpdateResponse,
   ContainerWaitResponse,
-} from './container-types.ts';
+} from '../api/types/index.ts';
 
 /** Filters as docker sends them: `{"status": {"running": true}}`. */
 export type Filters = Record<string, Record<string, boolean>>;
@@ -28,15 +29,6 @@ export function toFilters(pairs: readonly string[]): Filters | undefined {
     (out[key] ??= {})[value] = true;
   }
   return out;
-}
-
-/** Stat of a path in a container (the `X-Docker-Container-Path-Stat` header). */
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
 }
 
 const enc = encodeURIComponent;
@@ -172,13 +164,13 @@ export class ContainersApi {
   }
 
   /** `GET /archive`: a tar of `path` and its stat. */
-  async getArchive(id: string, path: string): Promise<{ stream: IncomingMessage; stat: PathStat | undefined }> {
+  async getArchive(id: string, path: string): Promise<{ stream: IncomingMessage; stat: ContainerPathStat | undefined }> {
     const res = await this.client.request('GET', `/containers/${enc(id)}/archive`, { query: { path } });
     return { stream: res, stat: decodePathStat(res.headers['x-docker-container-path-stat']) };
   }
 
   /** `HEAD /archive`: the stat of `path` (not-found when missing). */
-  async statPath(id: string, path: string): Promise<PathStat | undefined> {
+  async statPath(id: string, path: string): Promise<ContainerPathStat | undefined> {
     const res = await this.client.request('HEAD', `/containers/${enc(id)}/archive`, { query: { path } });
     res.resume();
     return decodePathStat(res.headers['x-docker-container-path-stat']);
@@ -199,11 +191,11 @@ export class ContainersApi {
 }
 
 /** Decodes the base64 JSON stat header of the archive endpoint. */
-export function decodePathStat(header: string | string[] | undefined): PathStat | undefined {
+export function decodePathStat(header: string | string[] | undefined): ContainerPathStat | undefined {
   const h = Array.isArray(header) ? header[0] : header;
   if (!h) return undefined;
   try {
-    return JSON.parse(Buffer.from(h, 'base64').toString('utf8')) as PathStat;
+    return JSON.parse(Buffer.from(h, 'base64').toString('utf8')) as ContainerPathStat;
   } catch {
     return undefined;
   }

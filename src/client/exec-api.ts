@@ -1,5 +1,5 @@
 import type { EngineClient, Hijacked } from './engine-client.ts';
-import type { ExecCreateRequest, ExecInspect } from './container-types.ts';
+import type { ExecCreateRequest, ExecInspect } from '../api/types/index.ts';
 
 const enc = encodeURIComponent;
 

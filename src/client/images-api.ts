@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ImageDeleteItem, ImageHistoryItem, ImageInspect, ImagePruneResponse, ImageSummary, IdResponse } from '../api/types/index.ts';
+import type { ContainerConfigWire, ImageDeleteItem, ImageHistoryItem, ImageInspect, ImagePruneResponse, ImageSummary, IdResponse } from '../api/types/index.ts';
 import type { EngineClient } from './engine-client.ts';
-import type { ContainerConfig } from './container-types.ts';
 import type { Filters } from './containers-api.ts';
 
 const enc = encodeURIComponent;
@@ -90,7 +89,7 @@ export class ImagesApi {
 
   commit(
     container: string,
-    options: { repo?: string; tag?: string; comment?: string; author?: string; pause?: boolean; changes?: string[]; config?: ContainerConfig },
+    options: { repo?: string; tag?: string; comment?: string; author?: string; pause?: boolean; changes?: string[]; config?: ContainerConfigWire },
   ): Promise<IdResponse> {
     return this.client.json('POST', '/commit', {
       query: {

@@ -11,5 +11,3 @@ export * from './system-api.ts';
 export * from './registry-auth.ts';
 export * from './networks-api.ts';
 export * from './build-api.ts';
-export type * from './network-types.ts';
-export type * from './container-types.ts';

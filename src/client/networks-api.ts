@@ -1,6 +1,6 @@
 import type { EngineClient } from './engine-client.ts';
 import type { Filters } from './containers-api.ts';
-import type { NetworkConnectRequest, NetworkCreateRequest, NetworkSummary } from './network-types.ts';
+import type { NetworkConnectRequest, NetworkCreateRequest, NetworkCreateResponse, NetworkPruneResponse, NetworkResource } from '../api/types/index.ts';
 
 const enc = encodeURIComponent;
 
@@ -8,15 +8,15 @@ const enc = encodeURIComponent;
 export class NetworksApi {
   constructor(private readonly client: EngineClient) {}
 
-  create(body: NetworkCreateRequest): Promise<{ Id: string; Warning?: string }> {
+  create(body: NetworkCreateRequest): Promise<NetworkCreateResponse> {
     return this.client.json('POST', '/networks/create', { body });
   }
 
-  list(filters?: Filters): Promise<NetworkSummary[]> {
+  list(filters?: Filters): Promise<NetworkResource[]> {
     return this.client.json('GET', '/networks', { query: { filters } });
   }
 
-  inspect(name: string, options: { verbose?: boolean } = {}): Promise<NetworkSummary> {
+  inspect(name: string, options: { verbose?: boolean } = {}): Promise<NetworkResource> {
     return this.client.json('GET', `/networks/${enc(name)}`, { query: { verbose: options.verbose || undefined } });
   }
 
@@ -24,7 +24,7 @@ export class NetworksApi {
     return this.client.call('DELETE', `/networks/${enc(name)}`);
   }
 
-  prune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+  prune(filters?: Filters): Promise<NetworkPruneResponse> {
     return this.client.json('POST', '/networks/prune', { query: { filters } });
   }
 

@@ -1,4 +1,4 @@
-import type { AuthConfig } from './container-types.ts';
+import type { AuthConfig } from '../api/types/index.ts';
 
 /** The `X-Registry-Auth` header value: base64url of the JSON auth config, as docker sends it. */
 export function encodeRegistryAuth(config: AuthConfig): string {

@@ -1,20 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
+import type { JsonMessage } from '../api/types/index.ts';
 import { BerthError } from '../lib/index.ts';
-
-/** One message of docker's newline-delimited JSON progress stream (pull, push, load, build). */
-export interface JsonMessage {
-  id?: string;
-  status?: string;
-  progress?: string;
-  progressDetail?: { current?: number; total?: number; units?: string; hidecounts?: boolean };
-  stream?: string;
-  error?: string;
-  errorDetail?: { code?: number; message?: string };
-  aux?: Record<string, unknown>;
-  from?: string;
-  time?: number;
-  timeNano?: number;
-}
 
 /**
  * Parses a stream of JSON values separated by newlines (docker also accepts values written back

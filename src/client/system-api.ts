@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { DiskUsageResponse, InfoResponse, VersionResponse } from '../api/types/index.ts';
+import type { AuthConfig, AuthResponse, DiskUsageResponse, InfoResponse, VersionResponse } from '../api/types/index.ts';
 import type { EngineClient } from './engine-client.ts';
-import type { AuthConfig, AuthResponse } from './container-types.ts';
 import type { Filters } from './containers-api.ts';
 
 /** `/version`, `/info`, `/system/df`, `/events`, `/auth`. */

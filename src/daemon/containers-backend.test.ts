@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configFromWire, filterContainers, hostConfigFromWire, inspectToWire, listCommand, summaryToWire } from './containers-backend.ts';
 import { initialState, type Container } from '../containers/index.ts';
+import type { RestartPolicyWire } from '../api/types/index.ts';
 
 function container(over: Partial<Container> = {}): Container {
   return {
@@ -51,7 +52,7 @@ test('hostConfigFromWire reads resources, mounts, restart policy and defaults', 
   assert.equal(hc.restartPolicy.name, 'always');
   assert.equal(hc.networkMode, 'default');
   assert.equal(hc.shmSize, 64 * 1024 * 1024);
-  assert.throws(() => hostConfigFromWire({ RestartPolicy: { Name: 'bogus' } }), /unknown policy/);
+  assert.throws(() => hostConfigFromWire({ RestartPolicy: { Name: 'bogus' as RestartPolicyWire['Name'] } }), /unknown policy/);
 });
 
 test('inspectToWire and summaryToWire use docker shapes', () => {

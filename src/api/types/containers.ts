@@ -67,7 +67,8 @@ export interface UlimitWire {
 }
 
 export interface RestartPolicyWire {
-  Name: string;
+  /** Empty means no restart, as `no` does. */
+  Name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure';
   MaximumRetryCount?: number;
 }
 
@@ -165,8 +166,15 @@ export interface HostConfigWire extends ResourcesWire {
   Mounts?: MountRequest[] | null;
 }
 
+/** The addresses asked for on one network (`--ip`, `--ip6`, `--link-local-ip`). */
+export interface EndpointIpamConfig {
+  IPv4Address?: string;
+  IPv6Address?: string;
+  LinkLocalIPs?: string[] | null;
+}
+
 export interface EndpointSettings {
-  IPAMConfig: unknown | null;
+  IPAMConfig: EndpointIpamConfig | null;
   Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -318,12 +326,16 @@ export interface ContainerChange {
   Kind: 0 | 1 | 2;
 }
 
+/** `POST /containers/{id}/update` body: the resources and the restart policy. */
+export type ContainerUpdateRequest = ResourcesWire;
+
 export interface ContainerUpdateResponse {
   Warnings: string[];
 }
 
 export interface ContainerPruneResponse {
-  ContainersDeleted: string[];
+  /** Null when nothing was removed, as docker answers. */
+  ContainersDeleted: string[] | null;
   SpaceReclaimed: number;
 }
 
@@ -343,6 +355,14 @@ export interface CpuStatsWire {
   throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
 }
 
+/** One entry of the blkio lists of a stats sample (cgroup v1 names them by device). */
+export interface BlkioStatEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
 /** `GET /containers/{id}/stats`: one JSON object per line when streaming. */
 export interface ContainerStatsWire {
   name: string;
@@ -351,14 +371,14 @@ export interface ContainerStatsWire {
   preread: string;
   pids_stats: { current?: number; limit?: number };
   blkio_stats: {
-    io_service_bytes_recursive: { major: number; minor: number; op: string; value: number }[] | null;
-    io_serviced_recursive: null;
-    io_queue_recursive: null;
-    io_service_time_recursive: null;
-    io_wait_time_recursive: null;
-    io_merged_recursive: null;
-    io_time_recursive: null;
-    sectors_recursive: null;
+    io_service_bytes_recursive: BlkioStatEntry[] | null;
+    io_serviced_recursive: BlkioStatEntry[] | null;
+    io_queue_recursive: BlkioStatEntry[] | null;
+    io_service_time_recursive: BlkioStatEntry[] | null;
+    io_wait_time_recursive: BlkioStatEntry[] | null;
+    io_merged_recursive: BlkioStatEntry[] | null;
+    io_time_recursive: BlkioStatEntry[] | null;
+    sectors_recursive: BlkioStatEntry[] | null;
   };
   num_procs: number;
   storage_stats: Record<string, never>;

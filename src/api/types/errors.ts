@@ -8,9 +8,12 @@ export interface JsonMessage {
   status?: string;
   id?: string;
   progress?: string;
-  progressDetail?: { current?: number; total?: number };
+  progressDetail?: { current?: number; total?: number; units?: string; hidecounts?: boolean };
   stream?: string;
-  aux?: unknown;
+  aux?: Record<string, unknown>;
   error?: string;
-  errorDetail?: { code?: number; message: string };
+  errorDetail?: { code?: number; message?: string };
+  from?: string;
+  time?: number;
+  timeNano?: number;
 }

@@ -129,3 +129,25 @@ export interface DiskUsageResponse {
   Volumes: unknown[];
   BuildCache: unknown[];
 }
+
+/**
+ * docker's AuthConfig: the `POST /auth` body and, base64url-encoded, the `X-Registry-Auth`
+ * header of pull, push and search. Its field names are lower-case on the wire.
+ */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  /** base64 of `username:password`, as ~/.docker/config.json keeps it. */
+  auth?: string;
+  /** Deprecated, still sent by old clients. */
+  email?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+/** `POST /auth` answer. */
+export interface AuthResponse {
+  Status: string;
+  IdentityToken?: string;
+}

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, writeFileAtomic } from '../../lib/index.ts';
-import type { AuthConfig } from '../../client/index.ts';
+import type { AuthConfig } from '../../api/types/index.ts';
 
 /** Docker Hub's key in `auths`, as docker writes it. */
 export const dockerHubAuthKey = 'https://index.docker.io/v1/';

@@ -1,4 +1,4 @@
-import type { ContainerPort, ContainerSummary } from '../../client/index.ts';
+import type { ContainerSummary, PortSummary } from '../../api/types/index.ts';
 import { ellipsis, humanSize, shortId, timeAgo } from './humanize.ts';
 import type { Headers } from './formatter.ts';
 
@@ -33,7 +33,7 @@ export function goTime(unixSeconds: number): string {
  * Docker's DisplayablePorts: `0.0.0.0:8080->80/tcp, :::8080->80/tcp, 443/tcp`, consecutive ports
  * with the same mapping grouped into ranges.
  */
-export function displayPorts(ports: readonly ContainerPort[] | null | undefined): string {
+export function displayPorts(ports: readonly PortSummary[] | null | undefined): string {
   if (!ports || ports.length === 0) return '';
   const groups = new Map<string, number[]>();
   const hostMapped: string[] = [];

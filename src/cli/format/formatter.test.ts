@@ -8,6 +8,7 @@ import { imageRows, imageHeaders, defaultImageFormat } from './image-rows.ts';
 import { progressBar, ProgressRenderer } from './json-progress.ts';
 import { cpuPercent, memUsage } from './stats-rows.ts';
 import { Writable } from 'node:stream';
+import type { ContainerStatsWire, ContainerSummary, CpuStatsWire } from '../../api/types/index.ts';
 
 test('alignColumns pads like Go tabwriter (minwidth 10, padding 3)', () => {
   const out = alignColumns('CONTAINER ID\tIMAGE\tNAMES\nabc\tbusybox\tweb\n');
@@ -54,10 +55,11 @@ test('prepareFormat handles table, json and escapes', () => {
   assert.deepEqual(prepareFormat('json'), { table: false, source: '{{json .}}' });
 });
 
-const summary = {
+const summary: ContainerSummary = {
   Id: 'f00dcafe1234567890abcdef',
   Names: ['/web'],
   Image: 'busybox',
+  ImageID: 'sha256:' + 'b'.repeat(64),
   Command: 'sh -c "while true; do sleep 1; done"',
   Created: 1_000_000,
   Ports: [
@@ -67,6 +69,9 @@ const summary = {
   Labels: { app: 'x' },
   State: 'running',
   Status: 'Up 2 minutes',
+  HostConfig: { NetworkMode: 'default' },
+  NetworkSettings: { Networks: {} },
+  Mounts: [],
 };
 
 test('containerRow and the default ps table look like docker ps', () => {
@@ -136,10 +141,32 @@ test('progressBar and ProgressRenderer follow docker jsonmessage', () => {
 });
 
 test('cpuPercent and memUsage compute like docker stats', () => {
-  const s = {
+  const cpu = (total: number, system: number, online?: number): CpuStatsWire => ({
+    cpu_usage: { total_usage: total, usage_in_kernelmode: 0, usage_in_usermode: total },
+    system_cpu_usage: system,
+    ...(online === undefined ? {} : { online_cpus: online }),
+    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+  });
+  const s: ContainerStatsWire = {
+    name: '/web',
+    id: 'f00dcafe',
     read: '',
-    cpu_stats: { cpu_usage: { total_usage: 2_000 }, system_cpu_usage: 20_000, online_cpus: 2 },
-    precpu_stats: { cpu_usage: { total_usage: 1_000 }, system_cpu_usage: 10_000 },
+    preread: '',
+    pids_stats: {},
+    blkio_stats: {
+      io_service_bytes_recursive: null,
+      io_serviced_recursive: null,
+      io_queue_recursive: null,
+      io_service_time_recursive: null,
+      io_wait_time_recursive: null,
+      io_merged_recursive: null,
+      io_time_recursive: null,
+      sectors_recursive: null,
+    },
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: cpu(2_000, 20_000, 2),
+    precpu_stats: cpu(1_000, 10_000),
     memory_stats: { usage: 1000, limit: 4000, stats: { total_inactive_file: 200 } },
   };
   assert.equal(cpuPercent(s), 20);

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { BerthError } from '../../lib/index.ts';
-import type { JsonMessage } from '../../client/index.ts';
+import type { JsonMessage } from '../../api/types/index.ts';
 import { humanSize } from './humanize.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { ContainerCreateRequest, HostConfig, RestartPolicy, Ulimit } from '../../client/index.ts';
+import type { ContainerCreateRequest, HostConfigWire, RestartPolicyWire, UlimitWire } from '../../api/types/index.ts';
 import { UsageError, type FlagSpec, type ParsedFlags } from '../parse/flags.ts';
 import { addExpose, addPublish, type PublishedPorts } from './ports.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './mounts.ts';
@@ -125,7 +125,7 @@ export function parseEnvFile(text: string, path: string, env: Record<string, str
 }
 
 /** `--ulimit nofile=1024:2048` → { Name: 'nofile', Soft: 1024, Hard: 2048 }. */
-export function parseUlimit(spec: string): Ulimit {
+export function parseUlimit(spec: string): UlimitWire {
   const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
   if (!m) throw new UsageError(`invalid argument "${spec}" for "--ulimit" flag: invalid ulimit argument: ${spec}`);
   const soft = Number(m[2]);
@@ -137,7 +137,7 @@ export function parseUlimit(spec: string): Ulimit {
 }
 
 /** `--restart on-failure:3` → { Name: 'on-failure', MaximumRetryCount: 3 }. */
-export function parseRestart(spec: string): RestartPolicy {
+export function parseRestart(spec: string): RestartPolicyWire {
   const [name, count] = spec.split(':') as [string, string?];
   if (!['no', 'always', 'unless-stopped', 'on-failure', ''].includes(name)) {
     throw new UsageError(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
@@ -147,7 +147,7 @@ export function parseRestart(spec: string): RestartPolicy {
     if (!/^\d+$/.test(count)) throw new UsageError(`invalid restart policy: invalid maximum retry count: ${count}`);
     return { Name: 'on-failure', MaximumRetryCount: Number(count) };
   }
-  return { Name: name as RestartPolicy['Name'] };
+  return { Name: name as RestartPolicyWire['Name'] };
 }
 
 function labelsOf(values: readonly string[]): Record<string, string> | undefined {
@@ -168,7 +168,7 @@ export function buildCreateRequest(flags: ParsedFlags, args: readonly string[], 
   const [image, ...cmd] = args;
   if (!image) throw new UsageError('requires at least 1 argument');
   const body: ContainerCreateRequest = { Image: image };
-  const host: HostConfig = {};
+  const host: HostConfigWire = {};
 
   const tty = flags.bool('tty');
   const stdin = flags.bool('interactive');

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { MountSpec } from '../../client/index.ts';
+import type { MountRequest } from '../../api/types/index.ts';
 import { UsageError } from '../parse/flags.ts';
 import { parseBytes } from './units.ts';
 
@@ -30,8 +30,8 @@ export function parseVolumeFlag(spec: string, cwd: string): { volume?: string; b
 }
 
 /** A `--mount` value: `type=bind,source=/a,target=/b,readonly`, docker's CSV keys. */
-export function parseMountFlag(spec: string): MountSpec {
-  const m: MountSpec = { Type: 'volume', Target: '' };
+export function parseMountFlag(spec: string): MountRequest {
+  const m: MountRequest = { Type: 'volume', Target: '' };
   const volumeLabels: Record<string, string> = {};
   const driverOpts: Record<string, string> = {};
   let driverName: string | undefined;
@@ -55,7 +55,7 @@ export function parseMountFlag(spec: string): MountSpec {
         if (!['bind', 'volume', 'tmpfs', 'npipe', 'cluster'].includes(t)) {
           throw new UsageError(`invalid argument "${spec}" for "--mount" flag: invalid mount type "${t}"`);
         }
-        m.Type = t as MountSpec['Type'];
+        m.Type = t as MountRequest['Type'];
         break;
       }
       case 'source':

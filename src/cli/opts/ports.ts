@@ -1,4 +1,4 @@
-import type { PortBinding } from '../../client/index.ts';
+import type { PortBinding } from '../../api/types/index.ts';
 import { UsageError } from '../parse/flags.ts';
 
 export interface PublishedPorts {

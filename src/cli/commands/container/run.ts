@@ -1,4 +1,5 @@
-import { isDaemonError, type ContainerWaitResponse } from '../../../client/index.ts';
+import type { ContainerWaitResponse } from '../../../api/types/index.ts';
+import { isDaemonError } from '../../../client/index.ts';
 import { messageOf } from '../../../lib/index.ts';
 import { StatusError, type Command, type CliContext } from '../../context.ts';
 import type { ParsedFlags } from '../../parse/flags.ts';

@@ -1,4 +1,5 @@
-import { jsonStream, type ContainerStats } from '../../../client/index.ts';
+import type { ContainerStatsWire } from '../../../api/types/index.ts';
+import { jsonStream } from '../../../client/index.ts';
 import type { Command } from '../../context.ts';
 import { formatRows } from '../../format/formatter.ts';
 import { defaultStatsFormat, statsHeaders, statsRow } from '../../format/stats-rows.ts';
@@ -35,7 +36,7 @@ export const command: Command = {
         targets.map(async (t) => {
           try {
             const res = await engine.containers.stats(t.id, { stream: false });
-            for await (const s of jsonStream<ContainerStats>(res)) return s;
+            for await (const s of jsonStream<ContainerStatsWire>(res)) return s;
           } catch {
             return undefined;
           }
@@ -45,11 +46,11 @@ export const command: Command = {
       ctx.out(formatRows(format, targets.map((t, i) => statsRow(t.id, t.name, samples[i], trunc)), statsHeaders));
       return 0;
     }
-    const latest = new Map<string, ContainerStats>();
+    const latest = new Map<string, ContainerStatsWire>();
     const streams = targets.map(async (t) => {
       try {
         const res = await engine.containers.stats(t.id, { stream: true });
-        for await (const s of jsonStream<ContainerStats>(res)) latest.set(t.id, s);
+        for await (const s of jsonStream<ContainerStatsWire>(res)) latest.set(t.id, s);
       } catch {
         // the container went away: keep its last sample
       }

@@ -1,4 +1,4 @@
-import type { ContainerUpdateRequest } from '../../../client/index.ts';
+import type { ContainerUpdateRequest } from '../../../api/types/index.ts';
 import type { Command } from '../../context.ts';
 import { UsageError } from '../../parse/flags.ts';
 import { parseRestart } from '../../opts/container-options.ts';

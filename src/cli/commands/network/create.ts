@@ -1,5 +1,5 @@
 import type { Command } from '../../context.ts';
-import type { IpamConfig } from '../../../client/index.ts';
+import type { IpamConfigWire } from '../../../api/types/index.ts';
 import { UsageError } from '../../parse/flags.ts';
 
 function toMap(values: readonly string[]): Record<string, string> {
@@ -35,7 +35,7 @@ export const command: Command = {
     const ranges = flags.list('ip-range');
     if (gateways.length > subnets.length) throw new UsageError('every --gateway needs a --subnet');
     if (ranges.length > subnets.length) throw new UsageError('every --ip-range needs a --subnet');
-    const config: IpamConfig[] = subnets.map((s, i) => ({
+    const config: IpamConfigWire[] = subnets.map((s, i) => ({
       Subnet: s,
       ...(gateways[i] ? { Gateway: gateways[i] } : {}),
       ...(ranges[i] ? { IPRange: ranges[i] } : {}),
