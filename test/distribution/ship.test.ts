@@ -107,14 +107,16 @@ test('docker push, pull, run-pulls and login through berthd against berth-regist
   assert.doesNotMatch(unknown.stderr, /pull "[^"]*": pull "/, 'the error is wrapped once');
   assert.match(unknown.stderr, /404|not found|unknown/i);
 
-  // search over the registry's catalog.
+  // search through the registry's v1 search API.
   const search = docker(d, config, ['search', `${reg}/busybox`]);
   assert.equal(search.status, 0, search.all);
   assert.match(search.stdout, new RegExp(`${reg.replace(/\./g, '\\.')}/ship/busybox`));
 
-  const hub = docker(d, config, ['search', 'busybox']);
-  assert.notEqual(hub.status, 0);
-  assert.match(hub.stderr, /Docker Hub search is not supported/);
+  // a term without a registry searches Docker Hub's index (unreachable from this machine: the
+  // error names it; where it is reachable, results come back)
+  const hub = docker(d, config, ['search', '--limit', '1', 'busybox']);
+  if (hub.status !== 0) assert.match(hub.stderr, /search "busybox": .*index\.docker\.io/);
+  else assert.match(hub.stdout, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL/);
   const noCreds = await d.request('/v1.43/auth', { method: 'POST', body: { serveraddress: reg } });
   assert.equal(noCreds.status, 400);
 

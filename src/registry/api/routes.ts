@@ -11,6 +11,7 @@
  *   POST           /v2/<name>/blobs/uploads/           upload-start (?digest= | ?mount=&from=)
  *   GET PATCH PUT DELETE /v2/<name>/blobs/uploads/<id> upload
  *   GET            /v2/<name>/referrers/<digest>       referrers (?artifactType=)
+ *   GET            /v1/search?q=&n=&page=              search (docker's v1 index search)
  */
 export type Route =
   | { kind: 'base' }
@@ -20,7 +21,8 @@ export type Route =
   | { kind: 'blob'; name: string; digest: string }
   | { kind: 'upload-start'; name: string }
   | { kind: 'upload'; name: string; id: string }
-  | { kind: 'referrers'; name: string; digest: string };
+  | { kind: 'referrers'; name: string; digest: string }
+  | { kind: 'search' };
 
 const patterns: Array<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/v2\/?$/, () => ({ kind: 'base' })],
@@ -31,6 +33,7 @@ const patterns: Array<[RegExp, (m: RegExpMatchArray) => Route]> = [
   [/^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, (m) => ({ kind: 'upload', name: m[1]!, id: m[2]! })],
   [/^\/v2\/(.+)\/blobs\/([^/]+)$/, (m) => ({ kind: 'blob', name: m[1]!, digest: m[2]! })],
   [/^\/v2\/(.+)\/referrers\/([^/]+)$/, (m) => ({ kind: 'referrers', name: m[1]!, digest: m[2]! })],
+  [/^\/v1\/search\/?$/, () => ({ kind: 'search' })],
 ];
 
 /** Matches a decoded URL path against the distribution routes; undefined when none matches. */
@@ -50,6 +53,26 @@ export const blobPath = (name: string, digest: string) => `/v2/${name}/blobs/${d
 export const uploadsPath = (name: string) => `/v2/${name}/blobs/uploads/`;
 export const uploadPath = (name: string, id: string) => `/v2/${name}/blobs/uploads/${id}`;
 export const referrersPath = (name: string, digest: string) => `/v2/${name}/referrers/${digest}`;
+export const searchPath = (query: string, n: number) => `/v1/search?${new URLSearchParams({ q: query, n: String(n) }).toString()}`;
+
+/** One result of docker's v1 search API. */
+export interface SearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}
+
+/** The body of `GET /v1/search`. */
+export interface SearchResponse {
+  num_pages: number;
+  num_results: number;
+  page: number;
+  page_size: number;
+  query: string;
+  results: SearchResult[];
+}
 
 /** Response and request headers of the protocol. */
 export const headers = {

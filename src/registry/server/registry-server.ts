@@ -7,6 +7,7 @@ import type { RequestContext } from './context.ts';
 import { handleBase } from './handlers/base.ts';
 import { handleBlob } from './handlers/blobs.ts';
 import { handleCatalog } from './handlers/catalog.ts';
+import { handleSearch } from './handlers/search.ts';
 import { handleManifest } from './handlers/manifests.ts';
 import { handleReferrers } from './handlers/referrers.ts';
 import { handleTags } from './handlers/tags.ts';
@@ -127,6 +128,8 @@ export class RegistryServer {
           return await handleUpload(ctx, route.name, route.id);
         case 'referrers':
           return await handleReferrers(ctx, route.name, route.digest);
+        case 'search':
+          return await handleSearch(ctx);
       }
     } catch (err) {
       this.sendError(req, res, err);

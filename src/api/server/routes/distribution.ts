@@ -43,7 +43,8 @@ export interface DistributionBackend {
    */
   preparePush(options: ImagePushOptions): Promise<(progress: ProgressSink) => Promise<void>>;
   auth(request: AuthRequest): Promise<AuthResponse>;
-  search(term: string, options: { limit: number; auth?: Record<string, unknown>; signal: AbortSignal }): Promise<ImageSearchResult[]>;
+  /** docker's search; `filters`: is-official, is-automated, stars (validated by the backend). */
+  search(term: string, options: { limit: number; filters?: Map<string, string[]>; auth?: Record<string, unknown>; signal: AbortSignal }): Promise<ImageSearchResult[]>;
 }
 
 /** `POST /images/{name}/push`, `POST /auth`, `GET /images/search`. */
@@ -75,6 +76,7 @@ export function registerDistributionRoutes(router: Router, backend: Distribution
     const limit = limitRaw ? Number(limitRaw) : 25;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidArgument(`search: invalid limit ${JSON.stringify(limitRaw)}: must be between 1 and 100`);
     const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
-    ctx.json(await backend.search(term, { limit, signal: ctx.signal, ...(auth ? { auth } : {}) }));
+    const filters = ctx.filters(['is-official', 'is-automated', 'stars']);
+    ctx.json(await backend.search(term, { limit, filters, signal: ctx.signal, ...(auth ? { auth } : {}) }));
   });
 }
