@@ -1,5 +1,5 @@
 import { invalidArgument } from '../lib/index.ts';
-import { deleteChain, deleteRule, ensureChain, ensureRule, iptables, iptablesBatch, iptablesDump, listRules, splitRule } from '../sys/index.ts';
+import { deleteChain, deleteRule, iptables, iptablesBatch, iptablesDump, listRules, restoreArg, ruleKey, splitRule } from '../sys/index.ts';
 import type { IptablesTable } from '../sys/index.ts';
 import { parseSubnet, ipToInt } from './cidr.ts';
 
@@ -57,10 +57,50 @@ export class BridgeFirewall {
 
   /** Creates the chains and the jumps to them; idempotent. */
   async init(): Promise<void> {
-    await ensureChain('nat', this.dnatChain);
-    await ensureChain('nat', this.postroutingChain);
-    await ensureChain('filter', this.forwardChain);
-    for (const [table, chain, rule] of this.jumps()) await ensureRule(table, chain, rule, { insert: true });
+    await this.ensure(this.jumps().map(([table, chain, rule]) => ({ table, chain, rule, insert: true })));
+  }
+
+  /**
+   * Adds the rules (and Berth's chains) that are not there yet: one iptables-save to look, at
+   * most one iptables-restore to add, instead of two iptables runs per rule.
+   */
+  private ensure(rules: { table: IptablesTable; chain: string; rule: string[]; insert?: boolean }[]): Promise<void> {
+    return this.serial(() => this.ensureNow(rules));
+  }
+
+  /**
+   * Runs batches one at a time: a look-then-add must not interleave with another (declaring a
+   * chain that another batch created meanwhile would flush it).
+   */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private async ensureNow(rules: { table: IptablesTable; chain: string; rule: string[]; insert?: boolean }[]): Promise<void> {
+    const dump = await iptablesDump();
+    const lines: Partial<Record<IptablesTable, string[]>> = {};
+    const ours: [IptablesTable, string][] = [['nat', this.dnatChain], ['nat', this.postroutingChain], ['filter', this.forwardChain]];
+    for (const [table, chain] of ours) {
+      if (!dump.chains[table]?.includes(chain)) (lines[table] ??= []).push(`:${chain} - [0:0]`);
+    }
+    const have = new Set<string>();
+    for (const [table, ls] of Object.entries(dump.rules)) {
+      for (const line of ls ?? []) {
+        const args = splitRule(line);
+        have.add(`${table} ${args[1]} ${ruleKey(args.slice(2))}`);
+      }
+    }
+    for (const r of rules) {
+      const key = `${r.table} ${r.chain} ${ruleKey(r.rule)}`;
+      if (have.has(key)) continue;
+      have.add(key);
+      (lines[r.table] ??= []).push(`${r.insert ? '-I' : '-A'} ${r.chain} ${r.rule.map(restoreArg).join(' ')}`);
+    }
+    await iptablesBatch(lines);
   }
 
   /** Removes the jumps and the chains with every rule in them. */
@@ -76,24 +116,36 @@ export class BridgeFirewall {
     parseSubnet(net.subnet);
     const tag = comment(`net:${net.bridge}`);
     const br = net.bridge;
-    await ensureRule('filter', this.forwardChain, ['-i', br, '-o', br, ...tag, '-j', 'ACCEPT']);
+    const fwd = (rule: string[]) => ({ table: 'filter' as const, chain: this.forwardChain, rule });
+    const post = (rule: string[]) => ({ table: 'nat' as const, chain: this.postroutingChain, rule });
     if (net.internal) {
-      await ensureRule('filter', this.forwardChain, ['-i', br, '!', '-o', br, ...tag, '-j', 'DROP']);
-      await ensureRule('filter', this.forwardChain, ['!', '-i', br, '-o', br, ...tag, '-j', 'DROP']);
+      await this.ensure([
+        fwd(['-i', br, '-o', br, ...tag, '-j', 'ACCEPT']),
+        fwd(['-i', br, '!', '-o', br, ...tag, '-j', 'DROP']),
+        fwd(['!', '-i', br, '-o', br, ...tag, '-j', 'DROP']),
+      ]);
       return;
     }
-    await ensureRule('filter', this.forwardChain, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT']);
-    await ensureRule('filter', this.forwardChain, ['-i', br, '!', '-o', br, ...tag, '-j', 'ACCEPT']);
-    await ensureRule('nat', this.postroutingChain, ['-s', net.subnet, '!', '-o', br, ...tag, '-j', 'MASQUERADE']);
-    // ports published on 127.0.0.1: the reply must come back to a non-loopback source
-    await ensureRule('nat', this.postroutingChain, ['-s', '127.0.0.0/8', '-o', br, ...tag, '-j', 'MASQUERADE']);
+    await this.ensure([
+      fwd(['-i', br, '-o', br, ...tag, '-j', 'ACCEPT']),
+      fwd(['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tag, '-j', 'ACCEPT']),
+      fwd(['-i', br, '!', '-o', br, ...tag, '-j', 'ACCEPT']),
+      post(['-s', net.subnet, '!', '-o', br, ...tag, '-j', 'MASQUERADE']),
+      // ports published on 127.0.0.1: the reply must come back to a non-loopback source
+      post(['-s', '127.0.0.0/8', '-o', br, ...tag, '-j', 'MASQUERADE']),
+    ]);
   }
 
   /** Drops traffic between two bridges (docker's inter-network isolation). */
   async isolate(bridgeA: string, bridgeB: string): Promise<void> {
-    for (const [a, b] of [[bridgeA, bridgeB], [bridgeB, bridgeA]] as const) {
-      await ensureRule('filter', this.forwardChain, ['-i', a, '-o', b, ...comment(`net:${a}`), '-j', 'DROP'], { insert: true });
-    }
+    await this.ensure(
+      ([[bridgeA, bridgeB], [bridgeB, bridgeA]] as const).map(([a, b]) => ({
+        table: 'filter' as const,
+        chain: this.forwardChain,
+        rule: ['-i', a, '-o', b, ...comment(`net:${a}`), '-j', 'DROP'],
+        insert: true,
+      })),
+    );
   }
 
   /** Removes every rule of a bridge network (its own, and isolation rules naming it). */
@@ -134,7 +186,7 @@ export class BridgeFirewall {
       // a container reaching its own published port through the host (hairpin)
       nat.push(`-A ${this.postroutingChain} -s ${p.containerIp}/32 -d ${p.containerIp}/32 ${m} --dport ${p.containerPort} ${tag} -j MASQUERADE`);
     }
-    await iptablesBatch({ nat, filter });
+    await this.serial(() => iptablesBatch({ nat, filter }));
   }
 
   /** Removes every published-port rule of `owner`. */
@@ -161,12 +213,16 @@ export class BridgeFirewall {
    * Deletes the rules tagged `berth:<tag>` in Berth's chains: one iptables-save to find them and
    * one iptables-restore to delete them all.
    */
-  private async deleteTagged(tag: string): Promise<void> {
+  private deleteTagged(tag: string): Promise<void> {
+    return this.serial(() => this.deleteTaggedNow(tag));
+  }
+
+  private async deleteTaggedNow(tag: string): Promise<void> {
     const ours = new Set([this.dnatChain, this.postroutingChain, this.forwardChain]);
     const dump = await iptablesDump();
     const del: Partial<Record<IptablesTable, string[]>> = {};
     for (const table of ['nat', 'filter'] as const) {
-      for (const line of dump[table] ?? []) {
+      for (const line of dump.rules[table] ?? []) {
         const args = splitRule(line);
         if (!ours.has(args[1] ?? '') || argAfter(args, '--comment') !== `berth:${tag}`) continue;
         (del[table] ??= []).push(`-D${line.slice(2)}`);

@@ -149,6 +149,18 @@ test('BridgeFirewall internal networks and isolation rules come and go with the 
   await fw.addNetwork({ bridge: `bti${id}`, subnet: '10.250.1.0/24', internal: true });
   await fw.addNetwork({ bridge: `btj${id}`, subnet: '10.250.2.0/24' });
   await fw.isolate(`bti${id}`, `btj${id}`);
+  const once = { filter: await listRules('filter', `${prefix}-FORWARD`), nat: await listRules('nat', `${prefix}-POSTROUTING`) };
+  // all of it again (as a restarted daemon does): nothing is added twice, nothing flushed
+  await fw.init();
+  await Promise.all([
+    fw.addNetwork({ bridge: `bti${id}`, subnet: '10.250.1.0/24', internal: true }),
+    fw.addNetwork({ bridge: `btj${id}`, subnet: '10.250.2.0/24' }),
+    fw.isolate(`bti${id}`, `btj${id}`),
+  ]);
+  assert.deepEqual({ filter: await listRules('filter', `${prefix}-FORWARD`), nat: await listRules('nat', `${prefix}-POSTROUTING`) }, once);
+  for (const [table, chain] of [['nat', 'PREROUTING'], ['nat', 'OUTPUT'], ['nat', 'POSTROUTING'], ['filter', 'FORWARD']] as const) {
+    assert.equal((await listRules(table, chain)).filter((r) => r.endsWith(`-j ${prefix}-${chain === 'FORWARD' ? 'FORWARD' : chain === 'POSTROUTING' ? 'POSTROUTING' : 'DNAT'}`)).length, 1, `one jump from ${chain}`);
+  }
   const rules = await listRules('filter', `${prefix}-FORWARD`);
   assert.ok(rules.some((r) => r.includes(`-i bti${id} ! -o bti${id}`) && r.endsWith('-j DROP')), 'internal: no way out');
   assert.ok(rules.some((r) => r.includes(`-i bti${id} -o btj${id}`) && r.endsWith('-j DROP')));

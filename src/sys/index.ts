@@ -11,6 +11,7 @@ export { getLink, listLinks, createBridge, setLinkUp, addAddress, listRoutes } f
 export type { NetnsOption, LinkInfo } from './ip.ts';
 export { createNetworkNamespace, createVeth, configureInterface, removeLink, removeLinkSync } from './netlink.ts';
 export type { VethOptions, InterfaceConfig } from './netlink.ts';
-export { iptables, chainExists, ensureChain, ruleExists, ensureRule, deleteRule, listRules, deleteChain, splitRule, iptablesBatch, iptablesDump } from './iptables.ts';
+export { iptables, chainExists, ensureChain, ruleExists, ensureRule, deleteRule, listRules, deleteChain, splitRule, iptablesBatch, iptablesDump, ruleKey, restoreArg } from './iptables.ts';
+export type { IptablesDump } from './iptables.ts';
 export type { IptablesTable } from './iptables.ts';
 export { readSysctl, writeSysctl } from './sysctl.ts';

@@ -88,14 +88,42 @@ export async function iptablesBatch(lines: Partial<Record<IptablesTable, string[
   await runCommand('iptables-restore', ['-w', '--noflush'], { action: 'iptables-restore', input });
 }
 
-/** Every table's rules in one `iptables-save` run: table → its "-A CHAIN ..." lines. */
-export async function iptablesDump(): Promise<Partial<Record<IptablesTable, string[]>>> {
+/** Every table's chains and rules in one `iptables-save` run. */
+export interface IptablesDump {
+  /** table → chain names (built-in and user-defined). */
+  chains: Partial<Record<IptablesTable, string[]>>;
+  /** table → its "-A CHAIN ..." lines. */
+  rules: Partial<Record<IptablesTable, string[]>>;
+}
+
+export async function iptablesDump(): Promise<IptablesDump> {
   const { stdout } = await runCommand('iptables-save', [], { action: 'iptables-save' });
-  const out: Partial<Record<IptablesTable, string[]>> = {};
+  const out: IptablesDump = { chains: {}, rules: {} };
   let table: IptablesTable | undefined;
   for (const line of stdout.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1).trim() as IptablesTable;
-    else if (table && line.startsWith('-A ')) (out[table] ??= []).push(line);
+    else if (table && line.startsWith(':')) (out.chains[table] ??= []).push(line.slice(1).split(' ')[0]!);
+    else if (table && line.startsWith('-A ')) (out.rules[table] ??= []).push(line);
   }
   return out;
+}
+
+/**
+ * A rule's identity regardless of the order iptables prints its parts in: the option groups
+ * ("! -o br0", "-m comment", "--comment berth:x") sorted.
+ */
+export function ruleKey(args: readonly string[]): string {
+  const groups: string[][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '!' || (a.startsWith('-') && args[i - 1] !== '!')) groups.push([a]);
+    else if (groups.length > 0) groups.at(-1)!.push(a);
+    else groups.push([a]);
+  }
+  return groups.map((g) => g.join(' ')).sort().join('|');
+}
+
+/** One argument as iptables-restore reads it (double-quoted when it holds blanks or quotes). */
+export function restoreArg(a: string): string {
+  return /[\s"']/.test(a) ? `"${a.replace(/(["\\])/g, '\\$1')}"` : a;
 }
