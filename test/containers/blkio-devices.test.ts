@@ -1,19 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { makeHarness, type Harness } from './harness.ts';
-import { readLogs, type ContainerConfig, type HostConfig } from '../../src/containers/index.ts';
-
-async function runOut(h: Harness, config: Partial<ContainerConfig>, hostConfig: Partial<HostConfig> = {}): Promise<{ code: number; out: string }> {
-  const { id } = await h.svc.create({ config: h.config(config), hostConfig: h.hostConfig(hostConfig) });
-  const done = h.svc.wait(id, 'next-exit');
-  await h.svc.start(id);
-  const { exitCode } = await done;
-  let out = '';
-  for await (const e of readLogs(h.svc.get(id).logPath)) out += e.line.toString();
-  await h.svc.remove(id);
-  return { code: exitCode, out };
-}
+import { makeHarness, runOut } from './harness.ts';
 
 test('Blkio device limits land in the blkio cgroup as major:minor rates', async (t) => {
   const h = makeHarness('bc-blkio-');

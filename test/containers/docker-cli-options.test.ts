@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { apiHijack, apiRequest } from '../helpers/api-client.ts';
+import { demuxText } from '../helpers/stream-frames.ts';
 import { berth, busyboxTar, ok as berthOk } from '../cli/harness.ts';
 
 const dockerCli = '/usr/local/bin/docker';
@@ -15,17 +16,6 @@ function docker(d: TestDaemon, args: string[], input?: string): { status: number
   delete env['DOCKER_CONTEXT'];
   const r = spawnSync(dockerCli, args, { encoding: 'utf8', env, timeout: 60_000, input: input ?? '' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Demultiplexes docker's stdout/stderr stream framing. */
-function demux(all: Buffer): string {
-  let s = '';
-  for (let o = 0; o + 8 <= all.length; ) {
-    const n = all.readUInt32BE(o + 4);
-    s += all.subarray(o + 8, o + 8 + n).toString();
-    o += 8 + n;
-  }
-  return s;
 }
 
 // One daemon for both: stdin through attach, and the docker CLI's namespace, blkio and cp flags.
@@ -97,7 +87,7 @@ test('the docker CLI against berthd: stdin of -i containers, namespace sharing, 
     assert.equal(started.status, 204, started.text());
     conn.socket.end('old style\n');
     await closed;
-    assert.equal(demux(Buffer.concat(chunks)), 'old style\n');
+    assert.equal(demuxText(Buffer.concat(chunks)), 'old style\n');
     const waited = await apiRequest(d.socket, '/v1.41/containers/old-attach/wait', { method: 'POST' });
     assert.equal(waited.json<{ StatusCode: number }>().StatusCode, 0);
   });

@@ -5,7 +5,7 @@ import { createLogger, nullLogger, type Logger } from '../../src/lib/index.ts';
 import { openMetadataDb, migrate, type MetadataDb } from '../../src/metadata/index.ts';
 import { Runtime, capabilitiesFromMask, readCapabilitySet, dockerDefaultSeccomp, type LinuxSeccomp } from '../../src/runtime/index.ts';
 import { OverlaySnapshotter } from '../../src/snapshots/index.ts';
-import { ContainerService, ExecManager, RuntimeTasks, defaultContainerConfig, defaultHostConfig } from '../../src/containers/index.ts';
+import { ContainerService, ExecManager, RuntimeTasks, defaultContainerConfig, defaultHostConfig, readLogs } from '../../src/containers/index.ts';
 import type { ContainerConfig, ContainerEvent, HostConfig, ImageProvider, VolumeProvider } from '../../src/containers/index.ts';
 import { makeBusyboxRootfs } from '../helpers/busybox-rootfs.ts';
 import { binPath } from '../../src/lib/index.ts';
@@ -114,6 +114,18 @@ export function makeHarness(prefix = 'bc-'): Harness {
     return h;
   };
   return open();
+}
+
+/** Creates, starts and waits for a container, then removes it: its exit code and its log text. */
+export async function runOut(h: Harness, config: Partial<ContainerConfig>, hostConfig: Partial<HostConfig> = {}): Promise<{ code: number; out: string }> {
+  const { id } = await h.svc.create({ config: h.config(config), hostConfig: h.hostConfig(hostConfig) });
+  const done = h.svc.wait(id, 'next-exit');
+  await h.svc.start(id);
+  const { exitCode } = await done;
+  let out = '';
+  for await (const e of readLogs(h.svc.get(id).logPath)) out += e.line.toString();
+  await h.svc.remove(id);
+  return { code: exitCode, out };
 }
 
 export function collect(stream: NodeJS.ReadableStream): Promise<string> {

@@ -1,18 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeHarness, type Harness } from './harness.ts';
-import { readLogs, type ContainerConfig, type HostConfig } from '../../src/containers/index.ts';
-
-async function runOut(h: Harness, config: Partial<ContainerConfig>, hostConfig: Partial<HostConfig> = {}): Promise<{ code: number; out: string }> {
-  const { id } = await h.svc.create({ config: h.config(config), hostConfig: h.hostConfig(hostConfig) });
-  const done = h.svc.wait(id, 'next-exit');
-  await h.svc.start(id);
-  const { exitCode } = await done;
-  let out = '';
-  for await (const e of readLogs(h.svc.get(id).logPath)) out += e.line.toString();
-  await h.svc.remove(id);
-  return { code: exitCode, out };
-}
+import { makeHarness, runOut } from './harness.ts';
 
 const status = 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\\t " " "';
 

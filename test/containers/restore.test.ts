@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { makeHarness, type Harness } from './harness.ts';
+import { demuxText } from '../helpers/stream-frames.ts';
 import { attachContainer, readLogs } from '../../src/containers/index.ts';
 import { nullLogger } from '../../src/lib/index.ts';
 
@@ -28,16 +29,7 @@ function fakeConn() {
     },
   });
   input.on('data', (b) => conn.push(b));
-  const text = () => {
-    const all = Buffer.concat(out);
-    let s = '';
-    for (let o = 0; o + 8 <= all.length; ) {
-      const n = all.readUInt32BE(o + 4);
-      s += all.subarray(o + 8, o + 8 + n).toString();
-      o += 8 + n;
-    }
-    return s;
-  };
+  const text = () => demuxText(Buffer.concat(out));
   return { conn, input, text };
 }
 
