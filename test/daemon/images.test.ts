@@ -79,7 +79,9 @@ test('image API: import from the request body, list, inspect, history, tag, save
 
   const noSource = await d.request('/v1.45/images/create', { method: 'POST' });
   assert.equal(noSource.status, 400);
-  const badChange = await d.request('/v1.45/images/create?fromSrc=-&changes=' + encodeURIComponent('FROM scratch'), { method: 'POST', body: createReadStream(tar) });
+  // the change is refused before the body is read: a small body, so the client is not still
+  // writing a large one when the daemon answers and the connection goes away (EPIPE)
+  const badChange = await d.request('/v1.45/images/create?fromSrc=-&changes=' + encodeURIComponent('FROM scratch'), { method: 'POST', body: Buffer.alloc(1024) });
   assert.match(ndjsonLines(badChange).at(-1)?.error ?? badChange.text(), /FROM is not a valid change command/);
 });
 
