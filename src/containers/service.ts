@@ -772,6 +772,7 @@ export class ContainerService {
     await this.#o.tasks.delete(c.id).catch(() => undefined);
     await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
     await this.#unmountRootfs(c.id);
+    this.#unmountShm(c);
     try {
       await this.#o.snapshotter.remove(c.snapshotKey, { background: true });
     } catch (err) {
