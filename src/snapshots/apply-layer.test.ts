@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sha256 } from '../lib/index.ts';
-import { applyLayerBuffer, entryComponents } from './apply-layer.ts';
+import { applyLayer, applyLayerBuffer, entryComponents } from './apply-layer.ts';
 import { chainIDs } from './chain-id.ts';
 import { detectCompression } from './decompress.ts';
 import { buildTar } from './tar-builder.ts';
@@ -124,4 +125,38 @@ test('applyLayer re-resolves a directory that a later entry turned into a symlin
   assert.equal(readFileSync(join(dir, 'd/e/y'), 'utf8'), '3');
   // a file where a later entry needs a directory is refused, not written through
   await assert.rejects(applyLayerBuffer(await buildTar([{ name: 'b/z', data: '4' }]), dir, { whiteouts: 'flat' }), /not a directory/);
+});
+
+test('applyLayer over readAhead: a refused layer closes the blob reader; a good one reads it in large chunks', async (t) => {
+  const { readAhead } = await import('./decompress.ts');
+  const reader = (data: Buffer) => {
+    const r = {
+      size: data.length,
+      reads: 0,
+      closed: false,
+      async readAt(buf: Uint8Array, position: number) {
+        r.reads++;
+        const n = Math.min(buf.length, data.length - position);
+        data.copy(buf, 0, position, position + n);
+        return n;
+      },
+      async close() {
+        r.closed = true;
+      },
+    };
+    return r;
+  };
+  const bad = reader(gzipSync(await buildTar([{ name: 'ok', data: 'x'.repeat(100_000) }, { name: '../escape', data: 'no' }, { name: 'more', data: randomBytes(12_000_000) }])));
+  await assert.rejects(applyLayer(readAhead(bad, 64 * 1024), tempDir(t)), /escapes the layer root/);
+  for (let i = 0; i < 50 && !bad.closed; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(bad.closed, true);
+  const tar = await buildTar([{ name: 'big', data: Buffer.alloc(3_000_000, 1) }]);
+  const good = reader(gzipSync(tar));
+  const dir = tempDir(t);
+  const r = await applyLayer(readAhead(good), dir, { knownDigest: sha256(Buffer.from('not hashed')) });
+  assert.equal(r.diffID, sha256(tar));
+  assert.equal(r.digest, sha256(Buffer.from('not hashed')), 'the known digest is reported, not recomputed');
+  assert.equal(good.closed, true);
+  assert.ok(good.reads <= 2, `${good.reads} reads`);
+  assert.deepEqual(readFileSync(join(dir, 'big')), Buffer.alloc(3_000_000, 1));
 });

@@ -57,27 +57,38 @@ export async function decompressLayer(source: AsyncIterable<Uint8Array>, options
   let size = 0;
   let digest: Digest | undefined;
   async function* raw(): AsyncGenerator<Uint8Array> {
-    if (head.length) {
-      if (hash) digester.update(head);
-      size += head.length;
-      yield head;
-    }
-    if (!done) {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) break;
-        if (hash) digester.update(r.value);
-        size += r.value.length;
-        yield r.value;
+    try {
+      if (head.length) {
+        if (hash) digester.update(head);
+        size += head.length;
+        yield head;
+      }
+      if (!done) {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) break;
+          if (hash) digester.update(r.value);
+          size += r.value.length;
+          yield r.value;
+        }
+        done = true;
+      }
+      if (hash) digest = digester.digest();
+    } finally {
+      // stopped early (an extraction error, a cancel): release the source (its file descriptor)
+      if (!done) {
+        done = true;
+        await it.return?.(undefined)?.catch(() => undefined);
       }
     }
-    if (hash) digest = digester.digest();
   }
   const compressed = () => ({ digest: hash ? (digest ?? digester.digest()) : undefined, size });
   if (compression === 'gzip') {
     const gunzip = createGunzip({ chunkSize: CHUNK, highWaterMark: 4 * CHUNK } as ZlibOptions);
     const input = Readable.from(raw(), { objectMode: false });
     input.on('error', (err) => gunzip.destroy(err));
+    // the extraction stopped (error, cancel) or ended: the source is released either way
+    gunzip.on('close', () => input.destroy());
     input.pipe(gunzip);
     return { compression, stream: gunzip, compressed };
   }
