@@ -471,6 +471,54 @@ static napi_value netns_configure(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * bridgeEnsure(name, address, prefixLength, mtu): the bridge `name` in the caller's namespace,
+ * created when missing (mtu 0: the default), up, holding `address/prefixLength`; idempotent.
+ */
+static napi_value bridge_ensure(napi_env env, napi_callback_info info) {
+  struct args a;
+  if (get_args(env, info, &a, 4) < 0) return NULL;
+  char AUTOFREE *name = get_string(env, a.argv[0]);
+  if (!name) return NULL;
+  char AUTOFREE *addr = get_string(env, a.argv[1]);
+  if (!addr) return NULL;
+  uint32_t prefix = 0, mtu = 0;
+  if (get_u32(env, a.argv[2], &prefix) < 0 || get_u32(env, a.argv[3], &mtu) < 0) return NULL;
+  char action[96];
+  snprintf(action, sizeof action, "set up bridge \"%.32s\"", name);
+  struct in_addr local;
+  if (inet_pton(AF_INET, addr, &local) != 1 || prefix > 32) return throw_nl(env, EINVAL, action, "address");
+  if (strlen(name) >= IFNAMSIZ || !*name) return throw_nl(env, EINVAL, action, "interface name");
+
+  int AUTOCLOSE fd = nl_open();
+  if (fd < 0) return throw_nl(env, errno, action, "socket");
+  struct nlreq r;
+  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+  /* no NLM_F_EXCL: an existing bridge of that name is kept (and set up) */
+  req_init(&r, RTM_NEWLINK, NLM_F_CREATE, &ifi, sizeof ifi);
+  add_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+  if (mtu) add_attr(&r, IFLA_MTU, &mtu, sizeof mtu);
+  struct rtattr *linkinfo = nest_start(&r, IFLA_LINKINFO);
+  add_attr(&r, IFLA_INFO_KIND, "bridge", 7);
+  nest_end(&r, linkinfo);
+  int e = nl_talk(fd, &r, NULL, NULL, 0);
+  if (e) return throw_nl(env, e, action, "RTM_NEWLINK");
+  int index = link_index(fd, name, &e);
+  if (!index) return throw_nl(env, e, action, "RTM_GETLINK");
+
+  struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)index};
+  req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa, sizeof ifa);
+  add_attr(&r, IFA_LOCAL, &local, sizeof local);
+  add_attr(&r, IFA_ADDRESS, &local, sizeof local);
+  if (prefix < 31) {
+    uint32_t mask = prefix ? htonl(~((1u << (32 - prefix)) - 1)) : 0;
+    struct in_addr brd = {.s_addr = (local.s_addr & mask) | ~mask};
+    add_attr(&r, IFA_BROADCAST, &brd, sizeof brd);
+  }
+  if ((e = nl_talk(fd, &r, NULL, NULL, 0))) return throw_nl(env, e, action, "RTM_NEWADDR");
+  return NULL;
+}
+
 void berth_init_netlink(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"netnsCreate", NULL, netns_create, NULL, NULL, NULL, napi_default, NULL},
@@ -478,6 +526,7 @@ void berth_init_netlink(napi_env env, napi_value exports) {
       {"netnsConfigure", NULL, netns_configure, NULL, NULL, NULL, napi_default, NULL},
       {"linkDelete", NULL, link_delete, NULL, NULL, NULL, napi_default, NULL},
       {"linkDeleteSync", NULL, link_delete_sync, NULL, NULL, NULL, napi_default, NULL},
+      {"bridgeEnsure", NULL, bridge_ensure, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -1,5 +1,5 @@
-import { isNotFound, wrap } from '../lib/index.ts';
-import { addAddress, createBridge, getLink, removeLink, setLinkUp, writeSysctl } from '../sys/index.ts';
+import { invalidArgument, isNotFound, wrap } from '../lib/index.ts';
+import { ensureBridgeLink, removeLink, writeSysctl } from '../sys/index.ts';
 import { parseSubnet } from './cidr.ts';
 
 export interface BridgeConfig {
@@ -19,16 +19,11 @@ export interface BridgeConfig {
  */
 export async function ensureBridge(cfg: BridgeConfig): Promise<void> {
   const action = `set up bridge ${JSON.stringify(cfg.name)}`;
+  if (cfg.name.length > 15) throw invalidArgument(`${action}: interface names have at most 15 characters`);
+  const { prefix } = parseSubnet(cfg.subnet);
+  // rtnetlink in this thread: "set up bridge "x": RTM_NEWLINK: ..." on failure
+  ensureBridgeLink(cfg.name, { address: cfg.gateway, prefixLength: prefix, ...(cfg.mtu ? { mtu: cfg.mtu } : {}) });
   try {
-    if (cfg.name.length > 15) throw wrap(new Error('interface names have at most 15 characters'), `bridge ${JSON.stringify(cfg.name)}`);
-    const { prefix } = parseSubnet(cfg.subnet);
-    let link = await getLink(cfg.name);
-    if (!link) {
-      await createBridge(cfg.name, cfg.mtu ? { mtu: cfg.mtu } : {});
-      link = await getLink(cfg.name);
-    }
-    if (!link?.addrs.some((a) => a.family === 'inet' && a.local === cfg.gateway)) await addAddress(cfg.name, `${cfg.gateway}/${prefix}`);
-    await setLinkUp(cfg.name);
     writeSysctl(`net.ipv4.conf.${cfg.name}.route_localnet`, '1');
   } catch (err) {
     throw wrap(err, action);

@@ -2,9 +2,9 @@ import { isNotFound } from '../lib/index.ts';
 import { runCommand } from './command.ts';
 
 /**
- * iproute2 wrappers for what is rare or read-only (bridges at network creation, inspection in
- * tests); the per-container path (namespaces, veths, addresses, routes) is in netlink.ts and
- * spawns nothing. Commands for another network namespace run as `nsenter --net=<path> ip ...`
+ * iproute2 wrappers for reading (links, addresses and routes, for tests and for picking a free
+ * subnet); everything that changes links, addresses and routes is in netlink.ts and spawns
+ * nothing. Commands for another network namespace run as `nsenter --net=<path> ip ...`
  * so any namespace file works (/proc/<pid>/ns/net, /run/netns/<name>, a bind mount of Berth's).
  */
 export interface NetnsOption {
@@ -60,21 +60,6 @@ export async function getLink(name: string, options: NetnsOption = {}): Promise<
 export async function listLinks(options: NetnsOption = {}): Promise<string[]> {
   const { stdout } = await ip(['-j', 'link', 'show'], options);
   return (JSON.parse(stdout) as { ifname: string }[]).map((l) => l.ifname);
-}
-
-export async function createBridge(name: string, options: { mtu?: number } = {}): Promise<void> {
-  const args = ['link', 'add', 'name', name];
-  if (options.mtu) args.push('mtu', String(options.mtu));
-  await ip([...args, 'type', 'bridge']);
-}
-
-export async function setLinkUp(name: string, options: NetnsOption = {}): Promise<void> {
-  await ip(['link', 'set', 'dev', name, 'up'], options);
-}
-
-/** Adds `cidr` ("10.0.0.2/24") to a link. */
-export async function addAddress(name: string, cidr: string, options: NetnsOption = {}): Promise<void> {
-  await ip(['addr', 'add', cidr, 'dev', name], options);
 }
 
 /** The routes of the namespace (`ip -j route`). */

@@ -55,6 +55,8 @@ export interface NativeSys {
   linkDelete(name: string, netnsPath: string | null): Promise<void>;
   /** linkDelete on the calling thread. */
   linkDeleteSync(name: string, netnsPath: string | null): void;
+  /** The bridge `name` created when missing (mtu 0: default), up, with `address/prefixLength`; idempotent. */
+  bridgeEnsure(name: string, address: string, prefixLength: number, mtu: number): void;
 }
 
 let loaded: NativeSys | undefined;

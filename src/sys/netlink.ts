@@ -60,7 +60,7 @@ function translate(err: unknown): Error {
 /** The addon, checked to have the netlink functions (an older build lacks them). */
 function sys(): NativeSys {
   const s = nativeSys();
-  if (typeof s.vethCreate !== 'function') {
+  if (typeof s.bridgeEnsure !== 'function') {
     throw failedPrecondition(`native addon ${JSON.stringify(nativeAddonPath())} has no netlink functions: rebuild it (npm run build)`);
   }
   return s;
@@ -105,6 +105,14 @@ export async function removeLink(name: string, options: { netns?: string } = {})
   } catch (err) {
     throw translate(err);
   }
+}
+
+/**
+ * The bridge `name` in the host namespace: created when missing (with `mtu`), up, and holding
+ * `address/prefixLength` (replaced if it is there already); idempotent.
+ */
+export function ensureBridgeLink(name: string, cfg: { address: string; prefixLength: number; mtu?: number }): void {
+  call((n) => n.bridgeEnsure(name, cfg.address, cfg.prefixLength, cfg.mtu ?? 0));
 }
 
 /** removeLink on the calling thread (blocks ~20 ms: for error paths and tests). */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlreadyExists, isNotFound } from '../../src/lib/index.ts';
 import { attachEndpoint, detachEndpoint, ensureBridge, removeBridge } from '../../src/network/index.ts';
-import { configureInterface, createNetworkNamespace, createVeth, removeLink, removeLinkSync, unmount } from '../../src/sys/index.ts';
+import { configureInterface, createNetworkNamespace, createVeth, ensureBridgeLink, removeLink, removeLinkSync, unmount } from '../../src/sys/index.ts';
 
 interface IpLink {
   ifname: string;
@@ -169,4 +169,19 @@ test('attachEndpoint cleans up after a failed configuration; attach/detach cycle
   }
   assert.deepEqual(vethsOn(f.bridge), []);
   assert.equal(ipJson<IpLink[]>(['link', 'show', 'type', 'veth']).filter((l) => l.master === f.bridge).length, 0);
+});
+
+test('ensureBridgeLink creates a bridge up with its address, and again changes nothing', async (t) => {
+  assert.equal(process.getuid?.(), 0, 'netlink tests create bridges and must run as root');
+  const name = `bn${randomBytes(3).toString('hex')}`;
+  t.after(() => removeLink(name).catch(() => undefined));
+  for (let i = 0; i < 2; i++) {
+    ensureBridgeLink(name, { address: '10.252.7.1', prefixLength: 24, mtu: 1450 });
+    const [br] = ipJson<(IpLink & { linkinfo?: { info_kind: string } })[]>(['-d', 'addr', 'show', 'dev', name]);
+    assert.equal(br?.linkinfo?.info_kind, 'bridge');
+    assert.equal(br?.mtu, 1450);
+    assert.ok(br?.flags.includes('UP'));
+    assert.deepEqual(br?.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), ['10.252.7.1/24']);
+  }
+  assert.throws(() => ensureBridgeLink(name, { address: '10.252.7', prefixLength: 24 }), /set up bridge .*: address/);
 });
