@@ -1,28 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { berth, berthCommand, berthInPty, busyboxTar, cliDaemon, ok } from './harness.ts';
+import { berth, berthCommand, berthInPty, busyboxTar, ok } from './harness.ts';
+import { cliWorkspace } from './workspace.ts';
 
 // One daemon for the whole file (containers are cheap, daemons are not); each subtest uses its
 // own container names with a per-run suffix so a shared daemon is never confused.
 test('berth drives containers end to end', async (t) => {
-  const d = await cliDaemon(t);
-  const h = d.host;
-  const sfx = `c${process.pid}`;
-  const work = mkdtempSync(join(tmpdir(), 'berth-cli-e2e-'));
-  const created: string[] = [];
-  t.after(async () => {
-    for (const c of created) await berth(h, ['rm', '-f', c]);
-    rmSync(work, { recursive: true, force: true });
-  });
-  const name = (n: string) => {
-    const full = `${n}-${sfx}`;
-    created.push(full);
-    return full;
-  };
+  const { host: h, sfx, work, name } = await cliWorkspace(t, { sfx: `c${process.pid}`, prefix: 'berth-cli-e2e-' });
 
   await t.test('import makes the busybox image and images lists it', async () => {
     const out = await ok(h, ['import', '-', `busybox:latest`], { input: await busyboxTar() });

@@ -1,27 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { berth, busyboxTar, cliDaemon, ok } from './harness.ts';
+import { berth, busyboxTar, ok } from './harness.ts';
+import { cliWorkspace } from './workspace.ts';
 
 // One daemon: namespace sharing, block I/O and device rules, and cp through volumes and binds.
 test('berth run namespace, blkio and device flags; cp into and out of volumes and binds', async (t) => {
-  const d = await cliDaemon(t);
-  const h = d.host;
   const sfx = `h${process.pid}`;
-  const work = mkdtempSync(join(tmpdir(), 'berth-cli-hostopt-'));
-  const created: string[] = [];
-  t.after(async () => {
-    for (const c of created) await berth(h, ['rm', '-f', '-v', c]);
-    await berth(h, ['volume', 'rm', `cpvol-${sfx}`]);
-    rmSync(work, { recursive: true, force: true });
+  const { host: h, work, name } = await cliWorkspace(t, {
+    sfx,
+    prefix: 'berth-cli-hostopt-',
+    removeVolumes: true,
+    cleanup: (host) => berth(host, ['volume', 'rm', `cpvol-${sfx}`]),
   });
-  const name = (n: string) => {
-    const full = `${n}-${sfx}`;
-    created.push(full);
-    return full;
-  };
   await ok(h, ['import', '-', 'busybox:latest'], { input: await busyboxTar() });
 
   await t.test('--pid, --ipc, --uts and --userns', async () => {
