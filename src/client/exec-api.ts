@@ -1,5 +1,5 @@
 import type { EngineClient, Hijacked } from './engine-client.ts';
-import type { ExecCreateRequest, ExecInspect } from '../api/types/index.ts';
+import type { ExecCreateRequest, ExecInspect, IdResponse } from '../api/types/index.ts';
 
 const enc = encodeURIComponent;
 
@@ -7,7 +7,7 @@ const enc = encodeURIComponent;
 export class ExecApi {
   constructor(private readonly client: EngineClient) {}
 
-  create(containerId: string, body: ExecCreateRequest): Promise<{ Id: string }> {
+  create(containerId: string, body: ExecCreateRequest): Promise<IdResponse> {
     return this.client.json('POST', `/containers/${enc(containerId)}/exec`, { body });
   }
 

@@ -1,4 +1,5 @@
-import type { AuthRequest, AuthResponse, DistributionBackend, ImagePushOptions, ImageSearchResult, ProgressSink } from '../api/server/index.ts';
+import type { DistributionBackend, ImagePushOptions, ProgressSink } from '../api/server/index.ts';
+import type { AuthConfig, AuthResponse, ImageSearchResult } from '../api/types/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { familiarName, leasedContent, parseNormalizedNamed, referenceName, type ImageRecord, type ImageStore, type LeaseManager } from '../images/index.ts';
 import { berthError, isNotFound, messageOf, notFound, type Digest, type Logger } from '../lib/index.ts';
@@ -67,7 +68,7 @@ export class DaemonDistributionBackend implements DistributionBackend {
     };
   }
 
-  async auth(request: AuthRequest): Promise<AuthResponse> {
+  async auth(request: AuthConfig): Promise<AuthResponse> {
     const server = request.serveraddress || dockerHubDomain;
     if (!request.username || !request.password) {
       throw berthError('invalid-argument', `login ${JSON.stringify(server)}: username and password are required`);

@@ -30,7 +30,7 @@ export { registerEventRoutes, parseEventTime, eventFilterNames } from './routes/
 export { registerVolumeRoutes } from './routes/volumes.ts';
 export { registerImageRoutes, decodeRegistryAuth } from './routes/images.ts';
 export { registerDistributionRoutes } from './routes/distribution.ts';
-export type { DistributionBackend, ImagePushOptions, AuthRequest, AuthResponse, ImageSearchResult } from './routes/distribution.ts';
+export type { DistributionBackend, ImagePushOptions } from './routes/distribution.ts';
 export * from './routes/containers.ts';
 export * from './routes/exec.ts';
 export { registerBuildRoutes } from './routes/build.ts';

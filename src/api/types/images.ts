@@ -83,7 +83,17 @@ export interface ImagePruneResponse {
   SpaceReclaimed: number;
 }
 
-/** `POST /commit` answer. */
+/** One entry of `GET /images/search`. */
+export interface ImageSearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  /** Deprecated by docker. */
+  is_automated: boolean;
+}
+
+/** `POST /commit` and `POST /containers/{id}/exec` answer. */
 export interface IdResponse {
   Id: string;
 }

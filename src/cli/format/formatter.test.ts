@@ -8,7 +8,7 @@ import { imageRows, imageHeaders, defaultImageFormat } from './image-rows.ts';
 import { progressBar, ProgressRenderer } from './json-progress.ts';
 import { cpuPercent, memUsage } from './stats-rows.ts';
 import { Writable } from 'node:stream';
-import type { ContainerStatsWire, ContainerSummary, CpuStatsWire } from '../../api/types/index.ts';
+import type { ContainerSummary, CpuStatsWire } from '../../api/types/index.ts';
 
 test('alignColumns pads like Go tabwriter (minwidth 10, padding 3)', () => {
   const out = alignColumns('CONTAINER ID\tIMAGE\tNAMES\nabc\tbusybox\tweb\n');
@@ -147,24 +147,7 @@ test('cpuPercent and memUsage compute like docker stats', () => {
     ...(online === undefined ? {} : { online_cpus: online }),
     throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
   });
-  const s: ContainerStatsWire = {
-    name: '/web',
-    id: 'f00dcafe',
-    read: '',
-    preread: '',
-    pids_stats: {},
-    blkio_stats: {
-      io_service_bytes_recursive: null,
-      io_serviced_recursive: null,
-      io_queue_recursive: null,
-      io_service_time_recursive: null,
-      io_wait_time_recursive: null,
-      io_merged_recursive: null,
-      io_time_recursive: null,
-      sectors_recursive: null,
-    },
-    num_procs: 0,
-    storage_stats: {},
+  const s = {
     cpu_stats: cpu(2_000, 20_000, 2),
     precpu_stats: cpu(1_000, 10_000),
     memory_stats: { usage: 1000, limit: 4000, stats: { total_inactive_file: 200 } },

@@ -17,7 +17,7 @@ export const statsHeaders: Headers = {
 export const defaultStatsFormat = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 
 /** CPU percentage as docker computes it from two samples. */
-export function cpuPercent(s: ContainerStatsWire): number {
+export function cpuPercent(s: Pick<ContainerStatsWire, 'cpu_stats' | 'precpu_stats'>): number {
   const cpuDelta = s.cpu_stats.cpu_usage.total_usage - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
   const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
   const cpus = s.cpu_stats.online_cpus || s.cpu_stats.cpu_usage.percpu_usage?.length || 1;
@@ -26,7 +26,7 @@ export function cpuPercent(s: ContainerStatsWire): number {
 }
 
 /** Memory usage without the page cache (v1 total_inactive_file, v2 inactive_file). */
-export function memUsage(s: ContainerStatsWire): number {
+export function memUsage(s: Pick<ContainerStatsWire, 'memory_stats'>): number {
   const usage = s.memory_stats.usage ?? 0;
   const st = s.memory_stats.stats ?? {};
   const inactive = st['total_inactive_file'] ?? st['inactive_file'];

@@ -1,3 +1,4 @@
+import type { ThrottleDeviceWire, WeightDeviceWire } from '../../api/types/index.ts';
 import { UsageError } from '../parse/flags.ts';
 import { parseBytes } from './units.ts';
 
@@ -14,7 +15,7 @@ function splitDevice(value: string, flag: string): [string, string] {
 }
 
 /** `--blkio-weight-device /dev/sda:200` (weight 10 to 1000, or 0). */
-export function parseWeightDevice(value: string): { Path: string; Weight: number } {
+export function parseWeightDevice(value: string): WeightDeviceWire {
   const flag = '--blkio-weight-device';
   const [path, w] = splitDevice(value, flag);
   const weight = /^\d+$/.test(w) ? Number(w) : NaN;
@@ -25,7 +26,7 @@ export function parseWeightDevice(value: string): { Path: string; Weight: number
 }
 
 /** `--device-read-bps /dev/sda:1mb` (a size with an optional kb, mb, gb unit). */
-export function parseThrottleBps(value: string, flag: string): { Path: string; Rate: number } {
+export function parseThrottleBps(value: string, flag: string): ThrottleDeviceWire {
   const [path, r] = splitDevice(value, flag);
   let rate: number;
   try {
@@ -40,7 +41,7 @@ export function parseThrottleBps(value: string, flag: string): { Path: string; R
 }
 
 /** `--device-read-iops /dev/sda:1000`. */
-export function parseThrottleIops(value: string, flag: string): { Path: string; Rate: number } {
+export function parseThrottleIops(value: string, flag: string): ThrottleDeviceWire {
   const [path, r] = splitDevice(value, flag);
   if (!/^\d+$/.test(r)) {
     throw flagError(flag, value, `invalid rate for device: ${value}. The correct format is <device-path>:<number>. Number must be a positive integer`);

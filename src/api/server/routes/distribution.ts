@@ -1,4 +1,5 @@
 import { invalidArgument } from '../../../lib/index.ts';
+import type { AuthConfig, AuthResponse, ImageSearchResult } from '../../types/index.ts';
 import type { ProgressSink } from '../backend.ts';
 import type { Router } from '../router.ts';
 import { decodeRegistryAuth } from './images.ts';
@@ -13,28 +14,6 @@ export interface ImagePushOptions {
   signal: AbortSignal;
 }
 
-/** `POST /auth` request body (docker's AuthConfig). */
-export interface AuthRequest {
-  username?: string;
-  password?: string;
-  serveraddress?: string;
-  identitytoken?: string;
-  registrytoken?: string;
-}
-
-export interface AuthResponse {
-  Status: string;
-  IdentityToken?: string;
-}
-
-export interface ImageSearchResult {
-  name: string;
-  description: string;
-  star_count: number;
-  is_official: boolean;
-  is_automated: boolean;
-}
-
 /** The distribution side of the image port: push, registry login check, search. */
 export interface DistributionBackend {
   /**
@@ -42,7 +21,7 @@ export interface DistributionBackend {
    * plain 404), then returns the push, which streams docker's push progress to `progress`.
    */
   preparePush(options: ImagePushOptions): Promise<(progress: ProgressSink) => Promise<void>>;
-  auth(request: AuthRequest): Promise<AuthResponse>;
+  auth(request: AuthConfig): Promise<AuthResponse>;
   /** docker's search; `filters`: is-official, is-automated, stars (validated by the backend). */
   search(term: string, options: { limit: number; filters?: Map<string, string[]>; auth?: Record<string, unknown>; signal: AbortSignal }): Promise<ImageSearchResult[]>;
 }
@@ -64,7 +43,7 @@ export function registerDistributionRoutes(router: Router, backend: Distribution
   });
 
   router.post('/auth', async (ctx) => {
-    const body = (await ctx.body<AuthRequest>()) ?? {};
+    const body = (await ctx.body<AuthConfig>()) ?? {};
     if (typeof body !== 'object') throw invalidArgument('auth: the request body must be a JSON object');
     ctx.json(await backend.auth(body));
   });
