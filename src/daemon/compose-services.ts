@@ -151,7 +151,7 @@ export async function composeServices(options: ComposeOptions): Promise<Services
           const du = await imageService.diskUsage();
           return { items: du.Images, layersSize: du.LayersSize };
         },
-        containers: async () => (await wired.backend.list({ all: true, limit: -1, size: true, filters: new Map() })) as unknown[],
+        containers: async () => wired.backend.list({ all: true, limit: -1, size: true, filters: new Map() }),
       },
     },
   );

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { arch, cpus, hostname, release, totalmem } from 'node:os';
-import type { DiskUsageResponse, InfoResponse, VersionResponse } from '../api/types/index.ts';
+import type { ContainerSummary, DiskUsageResponse, ImageSummary, InfoResponse, VersionResponse, Volume } from '../api/types/index.ts';
 import { maxApiVersion, minApiVersion } from '../api/types/index.ts';
 import type { SystemBackend } from '../api/server/index.ts';
 import type { BlkioSupport } from '../containers/index.ts';
@@ -11,9 +11,9 @@ export interface SystemSources {
   imageCount?: () => Promise<number>;
   /** The parts of `/system/df`, each in its list shape. */
   diskUsage?: {
-    images?: () => Promise<{ items: unknown[]; layersSize: number }>;
-    containers?: () => Promise<unknown[]>;
-    volumes?: () => Promise<unknown[]>;
+    images?: () => Promise<{ items: ImageSummary[]; layersSize: number }>;
+    containers?: () => Promise<ContainerSummary[]>;
+    volumes?: () => Promise<Volume[]>;
   };
   eventListeners?: () => number;
 }

@@ -2,6 +2,9 @@
  * Engine API wire types for the system endpoints (`/_ping`, `/version`, `/info`, `/system/df`).
  * Docker's PascalCase field names live only in src/api/types.
  */
+import type { ContainerSummary } from './containers.ts';
+import type { ImageSummary } from './images.ts';
+import type { Volume } from './volumes.ts';
 
 /** The API versions berthd speaks: paths `/v1.24/...` up to `/v1.45/...`, and unversioned. */
 export const minApiVersion = '1.24';
@@ -121,13 +124,30 @@ export interface InfoResponse {
   Warnings: string[] | null;
 }
 
-/** `GET /system/df`. Images, containers and volumes in their list shapes, plus the build cache. */
+/** One build cache record of `GET /system/df`. */
+export interface BuildCacheRecord {
+  ID: string;
+  Parents?: string[] | null;
+  Type: string;
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
+}
+
+/**
+ * `GET /system/df`. Images, containers and volumes in their list shapes, plus the build cache.
+ * docker answers null for a list the `type` query left out.
+ */
 export interface DiskUsageResponse {
   LayersSize: number;
-  Images: unknown[];
-  Containers: unknown[];
-  Volumes: unknown[];
-  BuildCache: unknown[];
+  Images: ImageSummary[] | null;
+  Containers: ContainerSummary[] | null;
+  Volumes: Volume[] | null;
+  BuildCache: BuildCacheRecord[] | null;
 }
 
 /**

@@ -3,16 +3,6 @@ import { formatRows } from '../../format/formatter.ts';
 import { humanSize } from '../../format/humanize.ts';
 import { formatFlag, formatOption } from '../shared.ts';
 
-interface Sized {
-  Size?: number;
-  SharedSize?: number;
-  SizeRw?: number;
-  Containers?: number;
-  State?: string;
-  UsageData?: { Size: number; RefCount: number } | null;
-  InUse?: boolean;
-}
-
 const headers = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
 
 function reclaim(size: number, reclaimable: number, percent: boolean): string {
@@ -30,10 +20,10 @@ export const command: Command = {
   },
   async run(ctx, _args, flags) {
     const df = await ctx.engine().system.df();
-    const images = (df.Images ?? []) as Sized[];
-    const containers = (df.Containers ?? []) as Sized[];
-    const volumes = (df.Volumes ?? []) as Sized[];
-    const cache = (df.BuildCache ?? []) as Sized[];
+    const images = df.Images ?? [];
+    const containers = df.Containers ?? [];
+    const volumes = df.Volumes ?? [];
+    const cache = df.BuildCache ?? [];
     const imgSize = df.LayersSize ?? images.reduce((a, i) => a + (i.Size ?? 0) - (i.SharedSize ?? 0), 0);
     const imgActive = images.filter((i) => (i.Containers ?? 0) > 0);
     const imgReclaim = imgSize - imgActive.reduce((a, i) => a + (i.Size ?? 0) - Math.max(i.SharedSize ?? 0, 0), 0);
