@@ -37,6 +37,8 @@ export class BridgeFirewall {
   readonly dnatChain: string;
   readonly postroutingChain: string;
   readonly forwardChain: string;
+  /** The tail of the batches run so far (see serial). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: FirewallOptions = {}) {
     const prefix = options.prefix ?? 'BERTH';
@@ -77,8 +79,6 @@ export class BridgeFirewall {
     this.queue = run.catch(() => undefined);
     return run;
   }
-
-  private queue: Promise<unknown> = Promise.resolve();
 
   private async ensureNow(rules: { table: IptablesTable; chain: string; rule: string[]; insert?: boolean }[]): Promise<void> {
     const dump = await iptablesDump();
