@@ -110,6 +110,8 @@ export class ContainerService {
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Task exits already being handled (a watcher per running task). */
   readonly #watching = new Set<string>();
+  /** Names of containers being created (their records do not exist yet). */
+  readonly #namesInCreation = new Set<string>();
   /** Rootfs unmounts in flight, per container. */
   readonly #unmounts = new Map<string, Promise<void>>();
   /** Run between task create and start: attach clients that were waiting for the container. */
@@ -187,21 +189,32 @@ export class ContainerService {
   // ---------------------------------------------------------------- create
 
   async create(options: CreateOptions): Promise<{ id: string; warnings: string[] }> {
-    const warnings: string[] = [];
-    const hostConfig = options.hostConfig ?? defaultHostConfig();
     let name: string;
     if (options.name) {
       name = normalizeName(options.name);
       const holder = this.store.nameInUse(name);
-      if (holder) {
+      if (holder || this.#namesInCreation.has(name)) {
         throw conflict(
-          `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+          `Conflict. The container name "/${name}" is already in use by container "${holder?.id ?? ''}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
       }
     } else {
+      // a name another create in flight drew is taken too: the record is added only at the end
+      const taken = (n: string) => this.store.nameInUse(n) !== undefined || this.#namesInCreation.has(n);
       name = generateName();
-      for (let i = 1; this.store.nameInUse(name); i++) name = generateName(i);
+      for (let i = 1; taken(name); i++) name = generateName(i);
     }
+    this.#namesInCreation.add(name);
+    try {
+      return await this.#createNamed(options, name);
+    } finally {
+      this.#namesInCreation.delete(name);
+    }
+  }
+
+  async #createNamed(options: CreateOptions, name: string): Promise<{ id: string; warnings: string[] }> {
+    const warnings: string[] = [];
+    const hostConfig = options.hostConfig ?? defaultHostConfig();
     validateHostConfig(hostConfig);
     validateNamespaceModes(hostConfig, options.config.hostname);
     warnings.push(...discardUnsupportedBlkio(hostConfig, this.#o.blkio));
