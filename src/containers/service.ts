@@ -112,6 +112,8 @@ export class ContainerService {
   readonly #watching = new Set<string>();
   /** Names of containers being created (their records do not exist yet). */
   readonly #namesInCreation = new Set<string>();
+  /** Releases of exited tasks in flight, per container. */
+  readonly #releases = new Map<string, Promise<void>>();
   /** Rootfs unmounts in flight, per container. */
   readonly #unmounts = new Map<string, Promise<void>>();
   /** Run between task create and start: attach clients that were waiting for the container. */
@@ -325,6 +327,7 @@ export class ContainerService {
     const rootfs = this.rootfsDir(c.id);
     let mounted = false;
     try {
+      await this.#taskReleased(c.id);
       await this.#o.tasks.delete(c.id).catch(() => undefined);
       await mkdir(rootfs, { recursive: true });
       await this.#unmountRootfs(c.id);
@@ -521,6 +524,30 @@ export class ContainerService {
     return next;
   }
 
+  /**
+   * Deletes an exited task and releases its network and /dev/shm, errors logged. Calls for the
+   * same container chain; #taskReleased(id) waits for the last one.
+   */
+  #releaseTask(c: Container): Promise<void> {
+    const id = c.id;
+    const prev = this.#releases.get(id) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      await this.#o.tasks.delete(id).catch((err: unknown) => this.#log.warn('delete task', { id, error: messageOf(err) }));
+      await this.#o.network?.detach(c).catch((err: unknown) => this.#log.warn('release network', { id, error: messageOf(err) }));
+      this.#unmountShm(c);
+    });
+    this.#releases.set(id, next);
+    void next.then(() => {
+      if (this.#releases.get(id) === next) this.#releases.delete(id);
+    });
+    return next;
+  }
+
+  /** Resolves once no release of the container's last task is in flight. */
+  #taskReleased(id: string): Promise<void> {
+    return this.#releases.get(id) ?? Promise.resolve();
+  }
+
   /** Waits for the task's exit in the background and handles it once. */
   #watch(c: Container): void {
     if (this.#watching.has(c.id)) return;
@@ -550,11 +577,10 @@ export class ContainerService {
     if (!c) return;
     this.#stopHealth(id);
     const ranFor = Date.parse(exit.exitedAt) - Date.parse(c.state.startedAt);
-    // off the event loop, alongside the rest; a later start or removal waits for it
+    // The task's remains (cgroups, state, network, mounts) are released in the background: the
+    // exit is recorded and waiters answered at once; a later start or removal waits for them.
     void this.#unmountRootfs(id);
-    await this.#o.tasks.delete(id).catch((err: unknown) => this.#log.warn('delete task', { id, error: messageOf(err) }));
-    await this.#o.network?.detach(c).catch((err: unknown) => this.#log.warn('release network', { id, error: messageOf(err) }));
-    this.#unmountShm(c);
+    void this.#releaseTask(c);
     const removing = c.state.status === 'removing';
     c.state = {
       ...c.state,
@@ -782,6 +808,7 @@ export class ContainerService {
   }
 
   async #cleanup(c: Container, removeVolumes: boolean): Promise<void> {
+    await this.#taskReleased(c.id);
     await this.#o.tasks.delete(c.id).catch(() => undefined);
     await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
     await this.#unmountRootfs(c.id);

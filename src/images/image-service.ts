@@ -150,6 +150,8 @@ export class ImageService {
   private readonly opts: ImageServiceOptions;
   private readonly platform: PlatformSpec;
   private readonly blobCache = new Map<string, Promise<Buffer>>();
+  /** Record target digest → what it resolved to (manifest, config, chainIDs); bounded. */
+  private readonly resolved = new Map<string, Omit<ResolvedImage, 'records' | 'target'>>();
 
   constructor(options: ImageServiceOptions) {
     this.opts = options;
@@ -177,9 +179,15 @@ export class ImageService {
   };
 
   private async resolveRecord(rec: ImageRecord): Promise<Omit<ResolvedImage, 'records' | 'target'> | undefined> {
+    // content is addressed by digest: what a target resolves to never changes, so it is parsed once
+    const cached = this.resolved.get(rec.target.digest);
+    if (cached) return structuredClone(cached); // callers may change what they get
     try {
       const r = await resolveImageTarget(this.reader, rec.target, this.platform);
-      return { ...r, id: r.configDescriptor.digest as Digest };
+      const out = { ...r, id: r.configDescriptor.digest as Digest };
+      if (this.resolved.size >= 1024) this.resolved.delete(this.resolved.keys().next().value as string);
+      this.resolved.set(rec.target.digest, structuredClone(out));
+      return out;
     } catch (err) {
       if (isNotFound(err)) {
         this.opts.logger?.debug('image content missing', { image: rec.name, err });

@@ -22,10 +22,13 @@ import { compileSeccomp } from './seccomp/index.ts';
 
 export type PlanRecord = [string, ...(string | number)[]];
 
+const SAFE_FIELD = /^[\x21-\x24\x26-\x7e]+$/;
+
 /** Percent-encodes one field: bytes <= 0x20, '%', 0x7f and >= 0x80; the empty string is "%". */
 export function encodeField(value: string | number): string {
   const s = String(value);
   if (s === '') return '%';
+  if (SAFE_FIELD.test(s)) return s; // the common case (hex programs, paths): nothing to escape
   let out = '';
   for (const b of Buffer.from(s, 'utf8')) {
     if (b <= 0x20 || b === 0x25 || b >= 0x7f) out += `%${b.toString(16).padStart(2, '0').toUpperCase()}`;
