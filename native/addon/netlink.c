@@ -413,6 +413,24 @@ static napi_value link_delete_sync(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * RTM_NEWADDR: `local/prefix` on link `index`, with the broadcast address below /31; `flags`
+ * NLM_F_EXCL (fail when present) or NLM_F_REPLACE (idempotent). 0 or an errno.
+ */
+static int add_ipv4_address(int fd, int index, struct in_addr local, uint32_t prefix, int flags) {
+  struct nlreq r;
+  struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)index};
+  req_init(&r, RTM_NEWADDR, NLM_F_CREATE | flags, &ifa, sizeof ifa);
+  add_attr(&r, IFA_LOCAL, &local, sizeof local);
+  add_attr(&r, IFA_ADDRESS, &local, sizeof local);
+  if (prefix < 31) {
+    uint32_t mask = prefix ? htonl(~((1u << (32 - prefix)) - 1)) : 0;
+    struct in_addr brd = {.s_addr = (local.s_addr & mask) | ~mask};
+    add_attr(&r, IFA_BROADCAST, &brd, sizeof brd);
+  }
+  return nl_talk(fd, &r, NULL, NULL, 0);
+}
+
+/*
  * netnsConfigure(netnsPath, ifName, address, prefixLength, gateway|null): inside the namespace,
  * `address/prefixLength` on `ifName`, `lo` and `ifName` up, and the default route via `gateway`.
  */
@@ -443,16 +461,7 @@ static napi_value netns_configure(napi_env env, napi_callback_info info) {
   if (!index) return throw_nl(env, e, action, "RTM_GETLINK");
 
   struct nlreq r;
-  struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)index};
-  req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof ifa);
-  add_attr(&r, IFA_LOCAL, &local, sizeof local);
-  add_attr(&r, IFA_ADDRESS, &local, sizeof local);
-  if (prefix < 31) {
-    uint32_t mask = prefix ? htonl(~((1u << (32 - prefix)) - 1)) : 0;
-    struct in_addr brd = {.s_addr = (local.s_addr & mask) | ~mask};
-    add_attr(&r, IFA_BROADCAST, &brd, sizeof brd);
-  }
-  if ((e = nl_talk(fd, &r, NULL, NULL, 0))) return throw_nl(env, e, action, "RTM_NEWADDR");
+  if ((e = add_ipv4_address(fd, index, local, prefix, NLM_F_EXCL))) return throw_nl(env, e, action, "RTM_NEWADDR");
   if ((e = link_up(fd, "lo"))) return throw_nl(env, e, action, "RTM_NEWLINK lo up");
   if ((e = link_up(fd, ifname))) return throw_nl(env, e, action, "RTM_NEWLINK up");
   if (gw) {
@@ -506,16 +515,7 @@ static napi_value bridge_ensure(napi_env env, napi_callback_info info) {
   int index = link_index(fd, name, &e);
   if (!index) return throw_nl(env, e, action, "RTM_GETLINK");
 
-  struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix, .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)index};
-  req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &ifa, sizeof ifa);
-  add_attr(&r, IFA_LOCAL, &local, sizeof local);
-  add_attr(&r, IFA_ADDRESS, &local, sizeof local);
-  if (prefix < 31) {
-    uint32_t mask = prefix ? htonl(~((1u << (32 - prefix)) - 1)) : 0;
-    struct in_addr brd = {.s_addr = (local.s_addr & mask) | ~mask};
-    add_attr(&r, IFA_BROADCAST, &brd, sizeof brd);
-  }
-  if ((e = nl_talk(fd, &r, NULL, NULL, 0))) return throw_nl(env, e, action, "RTM_NEWADDR");
+  if ((e = add_ipv4_address(fd, index, local, prefix, NLM_F_REPLACE))) return throw_nl(env, e, action, "RTM_NEWADDR");
   return NULL;
 }
 
