@@ -1,5 +1,5 @@
 // The registry client against berth-registry: push/pull round trips, auth, resume, verification.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,30 @@ import { TestProxy } from './proxy.ts';
 
 function statuses(msgs: ProgressMessage[]): string[] {
   return msgs.map((m) => m.status ?? '').filter(Boolean);
+}
+
+/**
+ * A berth-registry with a test proxy in front, and two content stores: `src` holds an image of
+ * layers of `sizes` bytes, pushed as `<reg.host>/<repo>` when `repo` is given (through `pusher`,
+ * which the test closes). Everything is stopped and removed after the test.
+ */
+async function proxiedImage(t: TestContext, sizes: number[], repo?: string) {
+  const reg = await startRegistry();
+  const src = openContentStore();
+  const dst = openContentStore();
+  const img = await makeImage(src.store, sizes);
+  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
+  if (repo) await pusher.push(`${reg.host}/${repo}`, { manifest: { digest: img.manifestDigest } });
+  else await pusher.close();
+  const proxy = new TestProxy(reg.url);
+  const host = await proxy.listen();
+  t.after(async () => {
+    await proxy.kill().catch(() => undefined);
+    await reg.stop();
+    src.remove();
+    dst.remove();
+  });
+  return { reg, src, dst, img, pusher, proxy, host };
 }
 
 test('push then pull round trip through berth-registry, with progress, skip, mount and chunked upload', async (t) => {
@@ -123,20 +147,7 @@ test('bad references and unknown tags give clear errors', async (t) => {
 });
 
 test('a registry killed mid-pull: the retry resumes with Range and the blob is intact', async (t) => {
-  const reg = await startRegistry();
-  const src = openContentStore();
-  const dst = openContentStore();
-  const img = await makeImage(src.store, [3_000_000]);
-  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
-  await pusher.push(`${reg.host}/kill/app:v1`, { manifest: { digest: img.manifestDigest } });
-  const proxy = new TestProxy(reg.url);
-  const host = await proxy.listen();
-  t.after(async () => {
-    await proxy.kill().catch(() => undefined);
-    await reg.stop();
-    src.remove();
-    dst.remove();
-  });
+  const { reg, src, dst, img, pusher, proxy, host } = await proxiedImage(t, [3_000_000], 'kill/app:v1');
   let killed = false;
   proxy.intercept = (req, _res, upstream) => {
     if (!killed && req.url?.includes(`/blobs/${img.layers[0]!.digest}`)) {
@@ -167,20 +178,7 @@ test('a registry killed mid-pull: the retry resumes with Range and the blob is i
 });
 
 test('a blob or manifest whose digest does not match is refused and discarded', async (t) => {
-  const reg = await startRegistry();
-  const src = openContentStore();
-  const dst = openContentStore();
-  const img = await makeImage(src.store, [50_000]);
-  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
-  await pusher.push(`${reg.host}/corrupt/app:v1`, { manifest: { digest: img.manifestDigest } });
-  const proxy = new TestProxy(reg.url);
-  const host = await proxy.listen();
-  t.after(async () => {
-    await proxy.kill();
-    await reg.stop();
-    src.remove();
-    dst.remove();
-  });
+  const { reg, src, dst, img, pusher, proxy, host } = await proxiedImage(t, [50_000], 'corrupt/app:v1');
   proxy.intercept = (req, _res, upstream) => {
     if (req.url?.includes(`/blobs/${img.layers[0]!.digest}`)) {
       upstream((chunk, offset) => {
@@ -216,20 +214,7 @@ test('a blob or manifest whose digest does not match is refused and discarded', 
 });
 
 test('two pulls of the same image at once coalesce: each blob is downloaded once', async (t) => {
-  const reg = await startRegistry();
-  const src = openContentStore();
-  const dst = openContentStore();
-  const img = await makeImage(src.store, [400_000, 200_000]);
-  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
-  await pusher.push(`${reg.host}/co/app:v1`, { manifest: { digest: img.manifestDigest } });
-  const proxy = new TestProxy(reg.url);
-  const host = await proxy.listen();
-  t.after(async () => {
-    await proxy.kill();
-    await reg.stop();
-    src.remove();
-    dst.remove();
-  });
+  const { reg, src, dst, img, pusher, proxy, host } = await proxiedImage(t, [400_000, 200_000], 'co/app:v1');
   const client = new RegistryClient({ content: dst.store, dockerConfig: null });
   await Promise.all([client.pull(`${host}/co/app:v1`), client.pull(`${host}/co/app:v1`)]);
   for (const l of img.layers) {
@@ -459,18 +444,7 @@ test('bearer token flow: tokens fetched per scope from the realm and cached unti
 });
 
 test('a registry killed mid-push: the chunked upload resumes from the registry offset', async (t) => {
-  const reg = await startRegistry();
-  const src = openContentStore();
-  const dst = openContentStore();
-  const img = await makeImage(src.store, [600_000]);
-  const proxy = new TestProxy(reg.url);
-  const host = await proxy.listen();
-  t.after(async () => {
-    await proxy.kill().catch(() => undefined);
-    await reg.stop();
-    src.remove();
-    dst.remove();
-  });
+  const { reg, src, dst, img, proxy, host } = await proxiedImage(t, [600_000]);
   let patches = 0;
   proxy.intercept = (req) => {
     if (req.method === 'PATCH' && ++patches === 2) {
@@ -494,20 +468,7 @@ test('a registry killed mid-push: the chunked upload resumes from the registry o
 });
 
 test('blob downloads follow redirects to another host (blob storage)', async (t) => {
-  const reg = await startRegistry();
-  const src = openContentStore();
-  const dst = openContentStore();
-  const img = await makeImage(src.store, [30_000]);
-  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
-  await pusher.push(`${reg.host}/redir/app:v1`, { manifest: { digest: img.manifestDigest } });
-  const proxy = new TestProxy(reg.url);
-  const host = await proxy.listen();
-  t.after(async () => {
-    await proxy.kill();
-    await reg.stop();
-    src.remove();
-    dst.remove();
-  });
+  const { reg, src, dst, img, pusher, proxy, host } = await proxiedImage(t, [30_000], 'redir/app:v1');
   let redirected = 0;
   proxy.intercept = (req, res) => {
     if (req.method === 'GET' && req.url?.includes('/blobs/sha256:')) {
@@ -527,20 +488,7 @@ test('blob downloads follow redirects to another host (blob storage)', async (t)
 });
 
 test('a pull canceled mid-layer keeps its ingest; the next pull resumes it with Range', async (t) => {
-  const reg = await startRegistry();
-  const src = openContentStore();
-  const dst = openContentStore();
-  const img = await makeImage(src.store, [2_000_000]);
-  const pusher = new RegistryClient({ content: src.store, dockerConfig: null });
-  await pusher.push(`${reg.host}/cancel/app:v1`, { manifest: { digest: img.manifestDigest } });
-  const proxy = new TestProxy(reg.url);
-  const host = await proxy.listen();
-  t.after(async () => {
-    await proxy.kill();
-    await reg.stop();
-    src.remove();
-    dst.remove();
-  });
+  const { reg, src, dst, img, pusher, proxy, host } = await proxiedImage(t, [2_000_000], 'cancel/app:v1');
   const layer = img.layers[0]!;
   const ac = new AbortController();
   // the first layer download stalls after 600 kB, and the user cancels
