@@ -4,6 +4,7 @@ import { addExpose, addPublish, type PublishedPorts } from './ports.ts';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './mounts.ts';
 import { parseBytes, parseCpus, parseDuration } from './units.ts';
 import { checkBlkioWeight, parseDeviceCgroupRule, parseThrottleBps, parseThrottleIops, parseWeightDevice } from './blkio.ts';
+import { keyValueMap } from './key-values.ts';
 
 /** The flags shared by `run` and `create`. */
 export const containerFlags: FlagSpec[] = [
@@ -151,13 +152,7 @@ export function parseRestart(spec: string): RestartPolicyWire {
 }
 
 function labelsOf(values: readonly string[]): Record<string, string> | undefined {
-  if (values.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const i = v.indexOf('=');
-    out[i < 0 ? v : v.slice(0, i)] = i < 0 ? '' : v.slice(i + 1);
-  }
-  return out;
+  return values.length === 0 ? undefined : keyValueMap(values);
 }
 
 /**

@@ -1,15 +1,7 @@
 import type { Command } from '../../context.ts';
 import type { IpamConfigWire } from '../../../api/types/index.ts';
 import { UsageError } from '../../parse/flags.ts';
-
-function toMap(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const i = v.indexOf('=');
-    out[i < 0 ? v : v.slice(0, i)] = i < 0 ? '' : v.slice(i + 1);
-  }
-  return out;
-}
+import { keyValueMap } from '../../opts/key-values.ts';
 
 export const command: Command = {
   spec: {
@@ -47,8 +39,8 @@ export const command: Command = {
       Attachable: flags.bool('attachable'),
       EnableIPv6: flags.bool('ipv6'),
       IPAM: { Driver: 'default', Config: config },
-      Options: toMap(flags.list('opt')),
-      Labels: toMap(flags.list('label')),
+      Options: keyValueMap(flags.list('opt')),
+      Labels: keyValueMap(flags.list('label')),
       CheckDuplicate: true,
     });
     if (r.Warning) ctx.err(`WARNING: ${r.Warning}\n`);

@@ -1,14 +1,6 @@
 import type { Command } from '../../context.ts';
 import { UsageError } from '../../parse/flags.ts';
-
-function toMap(values: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const i = v.indexOf('=');
-    out[i < 0 ? v : v.slice(0, i)] = i < 0 ? '' : v.slice(i + 1);
-  }
-  return out;
-}
+import { keyValueMap } from '../../opts/key-values.ts';
 
 export const command: Command = {
   spec: {
@@ -29,8 +21,8 @@ export const command: Command = {
     const v = await ctx.engine().volumes.create({
       ...(name ? { Name: name } : {}),
       Driver: flags.string('driver') ?? 'local',
-      DriverOpts: toMap(flags.list('opt')),
-      Labels: toMap(flags.list('label')),
+      DriverOpts: keyValueMap(flags.list('opt')),
+      Labels: keyValueMap(flags.list('label')),
     });
     ctx.out(v.Name + '\n');
     return 0;
