@@ -1,18 +1,11 @@
+import type { ImageConfigConfig } from '../images/index.ts';
 import { invalidArgument } from '../lib/index.ts';
 
 /** The image config fields `docker import/commit --change` can set. */
-export interface ConfigChanges {
-  User?: string;
-  ExposedPorts?: Record<string, object>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  OnBuild?: string[] | null;
-}
+export type ConfigChanges = Pick<
+  ImageConfigConfig,
+  'User' | 'ExposedPorts' | 'Env' | 'Entrypoint' | 'Cmd' | 'Volumes' | 'WorkingDir' | 'Labels' | 'StopSignal' | 'OnBuild'
+>;
 
 function argv(value: string): string[] {
   const v = value.trim();
