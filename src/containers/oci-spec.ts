@@ -206,6 +206,15 @@ export interface BlkioSupport {
   writeIOps: boolean;
 }
 
+/** The per-device block I/O lists, the support flag each needs, and docker's words for them. */
+const blkioDeviceLists = [
+  ['blkioWeightDevice', 'weightDevice', 'Block I/O weight_device', 'Weight-device'],
+  ['blkioDeviceReadBps', 'readBps', 'BPS Block I/O read limit', 'Block I/O BPS read limit'],
+  ['blkioDeviceWriteBps', 'writeBps', 'BPS Block I/O write limit', 'Block I/O BPS write limit'],
+  ['blkioDeviceReadIOps', 'readIOps', 'IOPS Block read limit', 'Block I/O IOPS read limit'],
+  ['blkioDeviceWriteIOps', 'writeIOps', 'IOPS Block write limit', 'Block I/O IOPS write limit'],
+] as const;
+
 /**
  * Docker drops the block I/O settings the kernel cannot apply, with a warning each
  * (daemon_unix.go verifyPlatformContainerResources); `r` is changed in place.
@@ -217,25 +226,11 @@ export function discardUnsupportedBlkio(r: Partial<Resources>, support: BlkioSup
     warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
     r.blkioWeight = 0;
   }
-  if (r.blkioWeightDevice?.length && !support.weightDevice) {
-    warnings.push('Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.');
-    r.blkioWeightDevice = [];
-  }
-  if (r.blkioDeviceReadBps?.length && !support.readBps) {
-    warnings.push('Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.');
-    r.blkioDeviceReadBps = [];
-  }
-  if (r.blkioDeviceWriteBps?.length && !support.writeBps) {
-    warnings.push('Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.');
-    r.blkioDeviceWriteBps = [];
-  }
-  if (r.blkioDeviceReadIOps?.length && !support.readIOps) {
-    warnings.push('Your kernel does not support IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.');
-    r.blkioDeviceReadIOps = [];
-  }
-  if (r.blkioDeviceWriteIOps?.length && !support.writeIOps) {
-    warnings.push('Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.');
-    r.blkioDeviceWriteIOps = [];
+  for (const [field, supported, what, setting] of blkioDeviceLists) {
+    if (r[field]?.length && !support[supported]) {
+      warnings.push(`Your kernel does not support ${what} or the cgroup is not mounted. ${setting} discarded.`);
+      r[field] = [];
+    }
   }
   return warnings;
 }
