@@ -5,8 +5,9 @@
  *
  * The full protocol is in PROTOCOL.md beside this file. In short:
  *
- * 1. The shim re-executes itself from a sealed memfd (CVE-2019-5736), double-forks the monitor
- *    (own session, not its leader; a child subreaper) and exits; the monitor outlives the runtime.
+ * 1. The shim re-executes itself from a sealed memfd (CVE-2019-5736), starts a session, forks the
+ *    monitor (in that session, not its leader; a child subreaper) and exits; the monitor outlives
+ *    the runtime.
  * 2. Runtime <-> monitor on fd 3, text lines:
  *      shim → "pid <host pid>"   the container process exists in its namespaces (id maps written),
  *                                blocked before any mount; the runtime now places it in its cgroups
@@ -56,11 +57,16 @@ int main(int argc, char **argv) {
   fcntl(3, F_SETFD, FD_CLOEXEC);
   struct plan plan;
   if (plan_load(&plan, argv[1], &err) < 0) return report(err.msg);
-  /* double fork: the monitor is neither the runtime's child nor a session leader */
-  pid_t pid = fork();
-  if (pid < 0) return report("fork monitor");
-  if (pid > 0) _exit(0);
-  setsid();
+  /* The monitor is neither the runtime's child nor a session leader: a new session here, then
+   * one fork. Only a shim started as a process group leader (a shell job) cannot start a session
+   * itself and forks once more first. A fork costs a millisecond on some virtual machines. */
+  pid_t pid;
+  if (setsid() < 0) {
+    pid = fork();
+    if (pid < 0) return report("fork monitor");
+    if (pid > 0) _exit(0);
+    setsid();
+  }
   pid = fork();
   if (pid < 0) return report("fork monitor");
   if (pid > 0) _exit(0);
