@@ -12,7 +12,9 @@
  *      shim → "pid <host pid>"   the container process exists in its namespaces (id maps written),
  *                                blocked before any mount; the runtime now places it in its cgroups
  *                                and runs createRuntime/prestart hooks
- *      rt   → "go"               carry on
+ *      rt   → "go"               carry on; first the monitor writes the pid to the plan's
+ *                                `cgroup-join` files (a runtime that lists them and has no hooks
+ *                                sends "go" without waiting for "pid")
  *      shim → "warn <text>"      (any number) something refused but tolerated (oom_score_adj)
  *      shim → "ok <pid>"         the container is created (or, with `autostart`, already exec'd)
  *      shim → "error <message>"  setup failed; the process is killed and the monitor exits

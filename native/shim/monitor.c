@@ -127,6 +127,19 @@ static int write_id_maps(pid_t pid, struct shim_error *err) {
   return 0;
 }
 
+/* Writes the container's pid to each cgroup.procs file of the plan (the runtime created those
+ * cgroups and set their limits while the monitor started). */
+static int join_cgroups(pid_t pid, struct shim_error *err) {
+  char buf[32];
+  int len = snprintf(buf, sizeof buf, "%d", (int)pid);
+  for (int i = 0; i < m.p->n; i++) {
+    const struct plan_rec *r = &m.p->recs[i];
+    if (strcmp(r->f[0], "cgroup-join") != 0 || r->n < 2) continue;
+    if (write_file(r->f[1], buf, (size_t)len, err) < 0) return prefix_error(err, "join cgroup");
+  }
+  return 0;
+}
+
 /* Waits for stage 2 to exec (the sync socket closes on exec) or to report an error. */
 static int wait_exec(char *errbuf, size_t size) {
   char buf[1200];
@@ -514,6 +527,7 @@ int monitor_run(const struct plan *p, int node) {
   node_line("pid %ld\n", NULL, (long)m.pid);
   ssize_t ln = read_line(node, buf, sizeof buf);
   if (ln <= 0 || strcmp(buf, "go") != 0) abort_setup(ln <= 0 ? "runtime went away during create" : buf);
+  if (join_cgroups(m.pid, &err) < 0) abort_setup(err.msg);
   msg_send(m.sp, "go", -1);
 
   for (;;) {

@@ -83,6 +83,12 @@ export interface PlanContext {
   bounding?: bigint;
   /** How many extra fds the shim is spawned with (at 4...), given to the process as 3... */
   preserveFds?: number;
+  /**
+   * cgroup.procs files the monitor writes the process's pid to once the runtime says "go" (the
+   * runtime has created the cgroups meanwhile). Left out, the runtime places the process itself
+   * between "pid" and "go".
+   */
+  cgroupJoin?: readonly string[];
 }
 
 /** The namespaces of a spec as [shim name, path or ''] with user first. */
@@ -217,6 +223,7 @@ function monitorRecords(ctx: PlanContext): PlanRecord[] {
   if (ctx.files.hookState) recs.push(['hook-state', ctx.files.hookState]);
   if (ctx.autostart) recs.push(['autostart']);
   if (ctx.preserveFds) recs.push(['preserve-fds', ctx.preserveFds]);
+  for (const file of ctx.cgroupJoin ?? []) recs.push(['cgroup-join', file]);
   return recs;
 }
 

@@ -199,6 +199,9 @@ export class Runtime {
         throw invalidArgument('process.terminal needs a console socket (--console-socket) or log stdio');
       }
       const inContainerHooks = (spec.hooks?.createContainer?.length ?? 0) + (spec.hooks?.startContainer?.length ?? 0) > 0;
+      // Without hooks to run between "pid" and "go", the monitor joins the process to its cgroups
+      // and "go" is sent as soon as they exist: no round trip while the process waits.
+      const hostHooks = (spec.hooks?.prestart?.length ?? 0) + (spec.hooks?.createRuntime?.length ?? 0) > 0;
       const ctx: PlanContext = {
         bundle,
         files: { control: files.control, exitFile: files.exitFile },
@@ -213,15 +216,19 @@ export class Runtime {
       if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
       if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);
       if (options.consoleSocket) ctx.consoleSocket = resolve(options.consoleSocket);
+      if (!hostHooks) ctx.cgroupJoin = cgroup.procsFiles();
       const planPath = join(dir, 'plan');
       writeFileSync(planPath, encodePlan(compilePlan(spec, ctx)));
 
       channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds);
+      // while the shim starts: the cgroups are made and limited before any process is in them
+      cgroup.create();
+      if (spec.linux?.resources) await cgroup.set(withDefaultDevices(spec.linux.resources));
+      if (!hostHooks) channel.send('go');
       const first = await channel.next();
       if (!first?.startsWith('pid ')) throw this.shimError(first);
       pid = Number(first.slice(4));
-      cgroup.apply(pid);
-      if (spec.linux?.resources) await cgroup.set(withDefaultDevices(spec.linux.resources));
+      if (hostHooks) cgroup.apply(pid);
       const created = new Date().toISOString();
       const stored: StoredState = {
         ociVersion: spec.ociVersion ?? OCI_VERSION,
@@ -239,7 +246,7 @@ export class Runtime {
       if (ctx.files.hookState) writeFileSync(ctx.files.hookState, hookState);
       await runHooks('prestart', spec.hooks?.prestart, hookState);
       await runHooks('createRuntime', spec.hooks?.createRuntime, hookState);
-      channel.send('go');
+      if (hostHooks) channel.send('go');
       for (;;) {
         const line = await channel.next();
         if (line?.startsWith('warn ')) {
@@ -626,6 +633,7 @@ export class Runtime {
         bounding: this.bounding(),
         autostart: options.waitForStart !== true,
         preserveFds: extraFds.length,
+        cgroupJoin: cgroup.procsFiles(),
       };
       if (stdio.plan.mode === 'pipe' && !options.consoleSocket) ctx.files.attach = files.attach;
       if (options.pidFile) ctx.files.pidFile = resolve(options.pidFile);
@@ -634,11 +642,10 @@ export class Runtime {
       const planPath = join(files.dir, 'plan');
       writeFileSync(planPath, encodePlan(compileExecPlan(execSpec, options.process, stored.pid, ctx)));
       channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds);
+      channel.send('go'); // the monitor joins the process to the container's cgroups
       const first = await channel.next();
       if (!first?.startsWith('pid ')) throw this.shimError(first);
       pid = Number(first.slice(4));
-      cgroup.apply(pid);
-      channel.send('go');
       for (;;) {
         const line = await channel.next();
         if (line?.startsWith('warn ')) {

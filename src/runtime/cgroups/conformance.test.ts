@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CgroupV1Manager, CgroupV2Manager, isCgroup2Mount } from './index.ts';
 import type { ContainerCgroupManager } from './index.ts';
@@ -60,6 +61,34 @@ function conformance(name: string, make: (path: string) => ContainerCgroupManage
     child.stdin!.end('go\n');
     await exited;
     assert.equal(out, 'null ok\nzero denied\n');
+  });
+
+  test(`${name} conformance: create and set before a process joins through procsFiles`, async (t) => {
+    assert.equal(process.getuid?.(), 0, 'cgroup tests write /sys/fs/cgroup and must run as root');
+    const mgr = make(`/berth-test-${randomBytes(4).toString('hex')}`);
+    const child = spawn('sh', ['-c', 'read go; if (: <> /dev/zero) 2>/dev/null; then echo zero ok; else echo zero denied; fi'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    t.after(() => {
+      child.kill('SIGKILL');
+      mgr.remove();
+    });
+    mgr.create();
+    mgr.create();
+    for (const dir of dirsOf(mgr)) assert.ok(existsSync(dir), `${dir} exists`);
+    assert.deepEqual(mgr.pids(), []);
+    mgr.set({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
+    const files = mgr.procsFiles();
+    assert.ok(files.length > 0);
+    for (const file of files) {
+      assert.ok(dirsOf(mgr).includes(dirname(file)) && file.endsWith('/cgroup.procs'), `${file} is the cgroup.procs of a cgroup dir`);
+      writeFileSync(file, String(child.pid));
+    }
+    assert.deepEqual(mgr.pids(), [child.pid]);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((r) => child.on('close', r));
+    child.stdin!.end('go\n');
+    await exited;
+    assert.equal(out, 'zero denied\n');
   });
 
   test(`${name} conformance: remove of a frozen cgroup kills and removes it`, (t) => {

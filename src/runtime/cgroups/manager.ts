@@ -2,11 +2,16 @@ import type { LinuxResources } from '../spec/index.ts';
 
 /**
  * A container's cgroup, whatever the host's cgroup version. The lifecycle: `apply(pid)` creates
- * the cgroup (every hierarchy on v1) and moves the container's first process in; `set` writes
- * limits (again on update); `freeze` pauses and resumes; `stats` and `pids` read; `remove` kills
- * what is left and removes the cgroup. All calls are synchronous file operations.
+ * the cgroup (every hierarchy on v1) and moves the container's first process in (or `create`,
+ * `set`, and the process is written to `procsFiles()` by whoever starts it); `set` writes limits
+ * (again on update); `freeze` pauses and resumes; `stats` and `pids` read; `remove` kills what is
+ * left and removes the cgroup. All calls are synchronous file operations.
  */
 export interface CgroupManager {
+  /** Creates the cgroup if needed, with no process in it (limits can be set before one joins). */
+  create(): void;
+  /** The `cgroup.procs` files a process is written to in order to join (one per v1 hierarchy). */
+  procsFiles(): string[];
   /** Creates the cgroup if needed and moves `pid` into it. */
   apply(pid: number): void;
   /** Writes the OCI resources; fields left out keep their current value. */

@@ -62,13 +62,21 @@ export class CgroupV1Manager implements ContainerCgroupManager {
     return this.paths[ctrl];
   }
 
+  create(): void {
+    for (const [ctrl, dir] of Object.entries(this.paths)) this.createDir(ctrl, dir);
+  }
+
+  procsFiles(): string[] {
+    return this.uniqueDirs().map((dir) => join(dir, 'cgroup.procs'));
+  }
+
   apply(pid: number): void {
     if (!Number.isInteger(pid) || pid <= 0) throw invalidArgument(`cgroup apply: invalid pid ${pid}`);
-    for (const [ctrl, dir] of Object.entries(this.paths)) this.create(ctrl, dir);
+    this.create();
     for (const dir of this.uniqueDirs()) writeCgroupFile(dir, 'cgroup.procs', String(pid));
   }
 
-  private create(ctrl: string, dir: string): void {
+  private createDir(ctrl: string, dir: string): void {
     if (existsSync(dir)) return;
     const mount = this.mounts[ctrl]!;
     if (!ctrl.split(',').includes('cpuset')) {

@@ -85,8 +85,12 @@ export class CgroupV2Manager implements ContainerCgroupManager {
     writeCgroupFile(this.path, 'cgroup.procs', String(pid));
   }
 
+  procsFiles(): string[] {
+    return [join(this.path, 'cgroup.procs')];
+  }
+
   /** Creates the cgroup, enabling every available controller in each ancestor's subtree_control. */
-  private create(): void {
+  create(): void {
     const parts = relative(this.root, this.path).split('/');
     let cur = this.root;
     for (const part of parts) {
