@@ -38,7 +38,11 @@ const common = {
 const cli = entries.filter((e) => e.endsWith('/berth.ts'));
 const others = entries.filter((e) => !cli.includes(e));
 if (cli.length) await build({ ...common, entryPoints: cli, outdir: join(root, 'dist', 'cli') });
-if (others.length) await build({ ...common, entryPoints: others, outdir: join(root, 'dist') });
+// Worker threads are entry points of the daemon-side bundle too (no bin/ wrapper): the layer
+// worker is loaded from dist/layer-worker.js, next to the chunks that start it.
+const workers = { 'layer-worker': join(root, 'src', 'snapshots', 'layer-worker-main.ts') };
+const named = Object.fromEntries(others.map((e) => [e.split('/').pop().replace(/\.ts$/, ''), e]));
+if (others.length) await build({ ...common, entryPoints: { ...named, ...workers }, outdir: join(root, 'dist') });
 
 for (const entry of entries) {
   const name = entry.split('/').pop().replace(/\.ts$/, '');

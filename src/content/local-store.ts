@@ -135,6 +135,7 @@ export class LocalContentStore implements ContentStore {
     let closed = false;
     return {
       size,
+      fd: fh.fd,
       async readAt(buffer: Uint8Array, position: number): Promise<number> {
         if (position < 0 || !Number.isInteger(position)) throw invalidArgument(`read at ${position}: invalid offset`);
         if (position >= size || buffer.length === 0) return 0;
@@ -491,19 +492,26 @@ class LocalWriter implements Writer {
     if (this.init.signal?.aborted) throw wrap(this.init.signal.reason ?? new Error('aborted'), `${action} ${JSON.stringify(this.ref)}`);
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): Promise<void> {
+    return this.writev([chunk]);
+  }
+
+  async writev(chunks: readonly Uint8Array[]): Promise<void> {
     this.check('write');
+    const total = chunks.reduce((n, c) => n + c.length, 0);
     const limit = this.init.expected?.size;
-    if (limit !== undefined && this.written + chunk.length > limit) {
-      throw failedPrecondition(`write ${JSON.stringify(this.ref)}: ${this.written + chunk.length} bytes exceed the expected size ${limit}`);
+    if (limit !== undefined && this.written + total > limit) {
+      throw failedPrecondition(`write ${JSON.stringify(this.ref)}: ${this.written + total} bytes exceed the expected size ${limit}`);
     }
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.init.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
+    let rest = chunks.filter((c) => c.length > 0);
+    while (rest.length > 0) {
+      let { bytesWritten } = await this.init.fh.writev(rest as Uint8Array[]);
+      // a short write: skip what went out, go on from inside the chunk it stopped in
+      while (rest.length > 0 && bytesWritten >= rest[0]!.length) bytesWritten -= rest.shift()!.length;
+      if (bytesWritten > 0) rest = [rest[0]!.subarray(bytesWritten), ...rest.slice(1)];
     }
-    this.hash.update(chunk);
-    this.written += chunk.length;
+    for (const c of chunks) this.hash.update(c);
+    this.written += total;
   }
 
   digest(): Digest {

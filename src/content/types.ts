@@ -55,6 +55,11 @@ export interface BlobRef {
 /** Random access to one committed blob. */
 export interface ReaderAt {
   readonly size: number;
+  /**
+   * The open file the bytes come from, when there is one: another thread of this process may
+   * reopen it (/proc/self/fd/N) to read the blob itself. Valid until close().
+   */
+  readonly fd?: number;
   /** Reads up to `buffer.length` bytes at `position`; returns the count (0 at end). */
   readAt(buffer: Uint8Array, position: number): Promise<number>;
   close(): Promise<void>;
@@ -96,6 +101,8 @@ export interface Writer {
   /** Bytes written so far (a resumed ingest starts at the bytes already on disk). */
   readonly offset: number;
   write(chunk: Uint8Array): Promise<void>;
+  /** Writes the chunks in order with one system call where it can (no copy into one buffer). */
+  writev(chunks: readonly Uint8Array[]): Promise<void>;
   /** The digest of the bytes written so far. */
   digest(): Digest;
   status(): Promise<Status>;

@@ -45,6 +45,7 @@ export function leasedContent(store: ContentStore, leases: LeaseManager, leaseId
           return w.offset;
         },
         write: (chunk) => w.write(chunk),
+        writev: (chunks) => w.writev(chunks),
         digest: () => w.digest(),
         status: () => w.status(),
         truncate: (size) => w.truncate(size),

@@ -118,6 +118,86 @@ interface DirTimes {
  * files, names and paths are refused. On error the caller removes the half-made directory.
  */
 export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string, options: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
+  return applyOpenedLayer(await openLayer(source, options), dir, options);
+}
+
+/**
+ * A layer being decompressed and hashed ahead of its extraction: see openLayer. Either
+ * applyOpenedLayer or close it.
+ */
+export interface OpenedLayer {
+  readonly compression: Compression;
+  /** The uncompressed tar, already through the diffID digest and the xattr scanner. */
+  readonly tar: Readable;
+  readonly diff: Digester;
+  readonly scanner: PaxXattrScanner;
+  readonly compressed: () => { digest: Digest | undefined; size: number };
+  /** Settles when decompression ended (rejects with its error). */
+  readonly inflated: Promise<void>;
+  /** Stops decompressing and releases the source. */
+  close(): void;
+}
+
+export interface OpenLayerOptions {
+  knownDigest?: Digest;
+  /**
+   * Uncompressed bytes decompressed ahead of extraction (default 4 MiB): a layer opened while
+   * the one below it is still being applied inflates up to this much in the meantime.
+   */
+  aheadBytes?: number;
+}
+
+/**
+ * Starts decompressing a layer (gzip, zstd or plain tar, sniffed from its magic bytes) and
+ * computing its diffID, before any directory is chosen for it, so the next layer inflates on
+ * another thread while the one below is written.
+ */
+export async function openLayer(source: AsyncIterable<Uint8Array>, options: OpenLayerOptions = {}): Promise<OpenedLayer> {
+  const layer = await decompressLayer(source, { digest: options.knownDigest === undefined });
+  const diff = new Digester();
+  const scanner = new PaxXattrScanner();
+  const half = Math.max(1024 * 1024, Math.floor((options.aheadBytes ?? 4 * 1024 * 1024) / 2));
+  const tarStream = new Transform({
+    readableHighWaterMark: half,
+    writableHighWaterMark: half,
+    transform(chunk: Buffer, _enc, cb) {
+      diff.update(chunk);
+      try {
+        scanner.push(chunk);
+      } catch (err) {
+        cb(err as Error);
+        return;
+      }
+      cb(null, chunk);
+    },
+  });
+  const inflated = pipeline(layer.stream, tarStream);
+  inflated.catch(() => {}); // seen by the extraction through tarStream's error
+  return {
+    compression: layer.compression,
+    tar: tarStream,
+    diff,
+    scanner,
+    compressed: layer.compressed,
+    inflated,
+    close() {
+      tarStream.destroy();
+      layer.stream.destroy();
+    },
+  };
+}
+
+/** Extracts an opened layer into `dir` (see applyLayer for the rules); closes it either way. */
+export async function applyOpenedLayer(layer: OpenedLayer, dir: string, options: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
+  try {
+    return await extractInto(layer, dir, options);
+  } finally {
+    layer.close();
+  }
+}
+
+async function extractInto(layer: OpenedLayer, dir: string, options: ApplyLayerOptions): Promise<ApplyLayerResult> {
+  const { diff, scanner } = layer;
   const mode = options.whiteouts ?? 'overlay';
   const parents = mode === 'overlay' ? options.parents ?? [] : [];
   const maxFileSize = options.maxFileSize ?? 64 * 1024 ** 3;
@@ -421,24 +501,8 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
     }
   };
 
-  const layer = await decompressLayer(source, { digest: options.knownDigest === undefined });
-  const diff = new Digester();
-  const scanner = new PaxXattrScanner();
-  const hasher = new Transform({
-    highWaterMark: 4 * 1024 * 1024,
-    transform(chunk: Buffer, _enc, cb) {
-      diff.update(chunk);
-      try {
-        scanner.push(chunk);
-      } catch (err) {
-        cb(err as Error);
-        return;
-      }
-      cb(null, chunk);
-    },
-  });
   const extract = tar.extract();
-  const feeding = pipeline(layer.stream, hasher, extract, options.signal ? { signal: options.signal } : {});
+  const feeding = Promise.all([layer.inflated, pipeline(layer.tar, extract, options.signal ? { signal: options.signal } : {})]);
   feeding.catch(() => {}); // reported through the entry loop or awaited below
   let current = '';
   try {
@@ -452,7 +516,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
     }
     await feeding;
     // extraction may finish before the end-of-archive padding is read: drain it into the digest
-    for await (const chunk of layer.stream) diff.update(chunk as Buffer);
+    for await (const chunk of layer.tar) void chunk; // the transform digests it on the way
     for (const d of opaqueDirs) {
       const p = join(dir, ...d);
       const prefix = d.length ? d.join('/') + '/' : '';
@@ -470,7 +534,7 @@ export async function applyLayer(source: AsyncIterable<Uint8Array>, dir: string,
     }
   } catch (err) {
     extract.destroy();
-    layer.stream.destroy();
+    layer.close();
     if (err instanceof Rejected) throw invalidArgument(`apply layer: entry ${JSON.stringify(current)}: ${err.message}`);
     if (err instanceof BerthError) throw err;
     if (options.signal?.aborted) throw wrap(err, 'apply layer: canceled');

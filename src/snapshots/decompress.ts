@@ -113,6 +113,8 @@ export async function decompressLayer(source: AsyncIterable<Uint8Array>, options
 /** Random access to a blob (the content store's ReaderAt fits). */
 export interface BlobReaderAt {
   readonly size: number;
+  /** The file behind the reader, when there is one (the layer worker reopens it). */
+  readonly fd?: number;
   readAt(buffer: Uint8Array, position: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -138,8 +140,9 @@ export async function* readAhead(reader: BlobReaderAt, chunkSize = 1024 * 1024):
     if (filled === 0) return undefined;
     return filled === buf.length ? buf : buf.subarray(0, filled);
   };
+  let next: Promise<Buffer | undefined> | undefined;
   try {
-    let next = readNext();
+    next = readNext();
     for (;;) {
       const cur = await next;
       if (!cur) return;
@@ -148,6 +151,8 @@ export async function* readAhead(reader: BlobReaderAt, chunkSize = 1024 * 1024):
       yield cur;
     }
   } finally {
+    // a read still in flight finishes before the file is closed (its descriptor could be reused)
+    await next?.catch(() => undefined);
     await reader.close();
   }
 }

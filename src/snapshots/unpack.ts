@@ -4,9 +4,10 @@ import type { Readable } from 'node:stream';
 import {
   failedPrecondition, invalidArgument, isAlreadyExists, isNotFound, wrap, nullLogger, type Digest, type Logger,
 } from '../lib/index.ts';
-import { applyLayer } from './apply-layer.ts';
+import type { ApplyLayerOptions } from './apply-layer.ts';
 import { chainIDs } from './chain-id.ts';
-import { readAhead, type BlobReaderAt } from './decompress.ts';
+import type { BlobReaderAt } from './decompress.ts';
+import { openLayerJob, openStreamJob, warmLayerWorker, type LayerJob } from './layer-worker.ts';
 import { lowerDirsOf } from './diff.ts';
 import type { Snapshotter } from './snapshotter.ts';
 
@@ -56,6 +57,8 @@ export interface UnpackResult {
 /** Labels on an unpack's active snapshot, so a crashed unpack's leftovers can be told apart. */
 export const UNPACK_OWNER_LABEL = 'berth.unpack/owner';
 const UNPACK_KEY_PREFIX = 'extract-';
+/** How far the next layer is decompressed ahead while the one below it is written. */
+const AHEAD_BYTES = 64 * 1024 * 1024;
 
 const layerMediaTypes = new Set([
   'application/vnd.oci.image.layer.v1.tar',
@@ -124,27 +127,59 @@ export class Unpacker {
     }
     if (manifest.layers.length === 0) throw invalidArgument('unpack: image has no layers');
     const chain = chainIDs(diffIDs as Digest[]);
-    let unpacked = 0;
-    for (let i = 0; i < chain.length; i++) {
-      const name = chain[i]!;
-      const layer = manifest.layers[i]!;
+    // something is to be extracted: have the worker loaded while the blobs may still download
+    if (this.blobs.readerAt && !(await this.isCommitted(chain[chain.length - 1]!))) warmLayerWorker();
+    for (const layer of manifest.layers) {
       if (layer.mediaType && !layerMediaTypes.has(layer.mediaType)) {
         throw invalidArgument(`unpack: layer ${JSON.stringify(layer.digest)}: unsupported media type ${JSON.stringify(layer.mediaType)}`);
       }
-      if (options.onSnapshot) await options.onSnapshot(name);
-      if (await this.isCommitted(name)) continue;
-      let job = this.inflight.get(name);
-      if (!job) {
-        job = this.unpackLayer(layer, diffIDs[i] as Digest, name, i === 0 ? undefined : chain[i - 1], options).finally(() =>
-          this.inflight.delete(name),
-        );
-        this.inflight.set(name, job);
-        unpacked++;
+    }
+    let unpacked = 0;
+    // The next layer is opened (decompressed and hashed ahead, on the layer worker) while this
+    // one is written; a job opened for a layer that turns out to be there already is dropped.
+    let ahead: { index: number; job: Promise<LayerJob> } | undefined;
+    const drop = (job: Promise<LayerJob> | undefined) => void job?.then((j) => j.close(), () => undefined);
+    try {
+      for (let i = 0; i < chain.length; i++) {
+        const name = chain[i]!;
+        const layer = manifest.layers[i]!;
+        const opened = ahead?.index === i ? ahead.job : undefined;
+        ahead = undefined;
+        if (options.onSnapshot) await options.onSnapshot(name);
+        if (await this.isCommitted(name)) {
+          drop(opened);
+          continue;
+        }
+        let job = this.inflight.get(name);
+        if (job) drop(opened);
+        else {
+          const openNext = async () => {
+            const n = i + 1;
+            if (n < chain.length && !this.inflight.has(chain[n]!) && !(await this.isCommitted(chain[n]!))) {
+              ahead = { index: n, job: this.openJob(manifest.layers[n]!, AHEAD_BYTES) };
+              ahead.job.catch(() => undefined);
+            }
+          };
+          job = this.unpackLayer(layer, diffIDs[i] as Digest, name, i === 0 ? undefined : chain[i - 1], options, opened ?? this.openJob(layer, 0), openNext).finally(() =>
+            this.inflight.delete(name),
+          );
+          this.inflight.set(name, job);
+          unpacked++;
+        }
+        await job;
+        log.debug('layer unpacked', { chainID: name, digest: layer.digest });
       }
-      await job;
-      log.debug('layer unpacked', { chainID: name, digest: layer.digest });
+    } finally {
+      drop(ahead?.job);
     }
     return { diffIDs: diffIDs as Digest[], chainIDs: chain, top: chain[chain.length - 1]!, unpacked };
+  }
+
+  /** Opens a layer's blob for extraction (see openLayerJob); the content store verified its digest. */
+  private async openJob(layer: LayerDescriptor, aheadBytes: number): Promise<LayerJob> {
+    const options = { knownDigest: layer.digest, ...(aheadBytes ? { aheadBytes } : {}) };
+    if (this.blobs.readerAt) return openLayerJob(await this.blobs.readerAt(layer), options);
+    return openStreamJob(await this.blobs.createReadStream(layer), options);
   }
 
   private async isCommitted(name: string): Promise<boolean> {
@@ -158,24 +193,42 @@ export class Unpacker {
     }
   }
 
-  private async unpackLayer(layer: LayerDescriptor, diffID: Digest, name: Digest, parent: Digest | undefined, options: UnpackOptions): Promise<void> {
+  /**
+   * Extracts one layer (its blob already opened as `opening`) into a fresh active snapshot on
+   * `parent`, checks its diffID and commits it as `name`. `started` is called once the
+   * extraction is under way.
+   */
+  private async unpackLayer(
+    layer: LayerDescriptor, diffID: Digest, name: Digest, parent: Digest | undefined, options: UnpackOptions,
+    opening: Promise<LayerJob>, started: () => Promise<void>,
+  ): Promise<void> {
     const key = `${UNPACK_KEY_PREFIX}${randomBytes(6).toString('hex')}-${name}`;
     const what = `unpack layer ${JSON.stringify(layer.digest)}`;
-    const mounts = await this.snapshotter.prepare(key, parent, { labels: { [UNPACK_OWNER_LABEL]: ownerToken() } });
+    let job: LayerJob | undefined;
+    let mounts;
+    try {
+      job = await opening;
+      mounts = await this.snapshotter.prepare(key, parent, { labels: { [UNPACK_OWNER_LABEL]: ownerToken() } });
+    } catch (err) {
+      job?.close();
+      throw wrap(err, what);
+    }
     try {
       const dir = await this.snapshotter.layerDir(key);
       // an overlay upper gets overlay whiteouts; a bind-mounted snapshot holds the whole tree
       // (a base layer, or a copying snapshotter), where whiteouts simply remove paths
       const overlay = mounts.some((m) => m.type === 'overlay');
       const parents = lowerDirsOf(mounts).filter((d) => d !== dir);
-      const stream = this.blobs.readerAt ? readAhead(await this.blobs.readerAt(layer)) : await this.blobs.createReadStream(layer);
-      const applyOpts: Parameters<typeof applyLayer>[2] = overlay ? { whiteouts: 'overlay', parents } : { whiteouts: 'flat' };
+      const applyOpts: ApplyLayerOptions = overlay ? { whiteouts: 'overlay', parents } : { whiteouts: 'flat' };
       // the content store verified the blob's digest when it was written: only the diffID is
       // computed here (and checked against the config, whose digest the manifest pins)
       applyOpts.knownDigest = layer.digest;
       if (options.allowDevices) applyOpts.allowDevices = true;
       if (options.signal) applyOpts.signal = options.signal;
-      const result = await applyLayer(stream, dir, applyOpts);
+      const applying = job.apply(dir, applyOpts);
+      applying.catch(() => undefined); // awaited below
+      await started().catch(() => undefined);
+      const result = await applying;
       if (result.digest !== layer.digest) {
         throw failedPrecondition(`blob digest is ${result.digest}, manifest says ${layer.digest}`);
       }
@@ -187,6 +240,7 @@ export class Unpacker {
         await this.snapshotter.remove(key); // another process committed the same layer first
       }
     } catch (err) {
+      job.close();
       await this.snapshotter.remove(key).catch(() => {});
       throw wrap(err, what);
     }

@@ -62,10 +62,10 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
         const flush = async () => {
           await settle();
           if (pendingBytes === 0) return;
-          const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+          const data = pending;
           pending = [];
           pendingBytes = 0;
-          const p = w.write(data).then(() => options.onBytes?.(w.offset));
+          const p = w.writev(data).then(() => options.onBytes?.(w.offset));
           p.catch(() => undefined);
           inflight = p;
         };
