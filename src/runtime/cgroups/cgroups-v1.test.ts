@@ -22,15 +22,15 @@ function sleeper(): ChildProcess {
 const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8').trim();
 const procState = (pid: number) => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 
-test('CgroupV1Manager applies, limits, freezes, reports and removes a real cgroup', (t) => {
+test('CgroupV1Manager applies, limits, freezes, reports and removes a real cgroup', async (t) => {
   requireRoot();
   const path = `/berth-test-${randomBytes(4).toString('hex')}`;
   const mgr = new CgroupV1Manager(path);
   const child = sleeper();
-  t.after(() => {
+  t.after(async () => {
     child.kill('SIGKILL');
     try {
-      mgr.remove();
+      await mgr.remove();
     } catch {
       // already removed by the test
     }
@@ -93,11 +93,11 @@ test('CgroupV1Manager applies, limits, freezes, reports and removes a real cgrou
   mgr.set({ pids: { limit: -1 } });
   assert.equal(read(pids, 'pids.max'), 'max');
 
-  mgr.freeze(true);
+  await mgr.freeze(true);
   assert.equal(mgr.freezerState(), 'FROZEN');
   assert.equal(mgr.isFrozen(), true);
   assert.equal(procState(pid), 'D', 'a frozen task sleeps uninterruptibly');
-  mgr.freeze(false);
+  await mgr.freeze(false);
   assert.equal(mgr.freezerState(), 'THAWED');
   assert.equal(procState(pid), 'S');
 
@@ -116,26 +116,26 @@ test('CgroupV1Manager applies, limits, freezes, reports and removes a real cgrou
   assert.ok(stats.cpu?.throttling !== undefined);
   assert.ok(Array.isArray(stats.blkio?.ioServiceBytes));
 
-  mgr.remove();
+  await mgr.remove();
   for (const [ctrl, dir] of Object.entries(mgr.paths)) assert.equal(existsSync(dir), false, `${ctrl} cgroup removed`);
   assert.equal(existsSync(`/proc/${pid}/cgroup`) && !readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:\tZ'), false, 'sleep killed');
 });
 
-test('CgroupV1Manager creates nested paths and copies cpuset at each level', (t) => {
+test('CgroupV1Manager creates nested paths and copies cpuset at each level', async (t) => {
   requireRoot();
   const top = `/berth-test-${randomBytes(4).toString('hex')}`;
   const mgr = createCgroupManager(`${top}/a/b`);
   assert.ok(mgr instanceof CgroupV1Manager);
   const outer = new CgroupV1Manager(top);
   const child = sleeper();
-  t.after(() => {
+  t.after(async () => {
     child.kill('SIGKILL');
     try {
-      mgr.remove();
+      await mgr.remove();
     } catch {
       // ignore
     }
-    outer.remove();
+    await outer.remove();
   });
   mgr.apply(child.pid!);
   const cpusetRoot = v1Hierarchies()['cpuset']!;
@@ -143,10 +143,10 @@ test('CgroupV1Manager creates nested paths and copies cpuset at each level', (t)
     assert.notEqual(read(join(cpusetRoot, p), 'cpuset.cpus'), '', `cpuset.cpus of ${p}`);
   }
   assert.deepEqual(outer.pids(), [child.pid], 'pids() includes descendants');
-  mgr.remove();
+  await mgr.remove();
   assert.equal(existsSync(join(cpusetRoot, top, 'a', 'b')), false);
   assert.equal(existsSync(join(cpusetRoot, top, 'a')), true, 'only the leaf is removed');
-  outer.remove();
+  await outer.remove();
   assert.equal(existsSync(join(cpusetRoot, top)), false);
 });
 
@@ -154,9 +154,9 @@ test('CgroupV1Manager.remove kills every process, forks included', async (t) => 
   requireRoot();
   const mgr = new CgroupV1Manager(`/berth-test-${randomBytes(4).toString('hex')}`);
   const child = spawn('sh', ['-c', 'read go; sleep 1000 & sleep 1000 & wait'], { stdio: ['pipe', 'ignore', 'ignore'] });
-  t.after(() => {
+  t.after(async () => {
     child.kill('SIGKILL');
-    mgr.remove();
+    await mgr.remove();
   });
   mgr.apply(child.pid!);
   // the shell forks its two sleeps only once it is in the cgroup
@@ -164,7 +164,7 @@ test('CgroupV1Manager.remove kills every process, forks included', async (t) => 
   const deadline = Date.now() + 5000;
   while (mgr.pids().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.equal(mgr.pids().length, 3, 'sh and two sleeps in the cgroup');
-  mgr.remove();
+  await mgr.remove();
   for (const dir of Object.values(mgr.paths)) assert.equal(existsSync(dir), false);
 });
 

@@ -15,14 +15,14 @@ const UNIFIED = '/sys/fs/cgroup/unified';
 const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8').trim();
 const procState = (pid: number) => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 
-test('CgroupV2Manager creates, applies, freezes and removes a real cgroup2 cgroup', (t) => {
+test('CgroupV2Manager creates, applies, freezes and removes a real cgroup2 cgroup', async (t) => {
   assert.equal(process.getuid?.(), 0, 'cgroup tests write /sys/fs/cgroup and must run as root');
   assert.ok(isCgroup2Mount(UNIFIED), `${UNIFIED} must be a cgroup2 mount (hybrid host)`);
   const mgr = new CgroupV2Manager(`/berth-test-${randomBytes(4).toString('hex')}/ctr`, { root: UNIFIED });
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
-  t.after(() => {
+  t.after(async () => {
     child.kill('SIGKILL');
-    mgr.remove();
+    await mgr.remove();
     if (existsSync(join(mgr.path, '..'))) rmdirSync(join(mgr.path, '..'));
   });
   const pid = child.pid!;
@@ -32,11 +32,11 @@ test('CgroupV2Manager creates, applies, freezes and removes a real cgroup2 cgrou
   const parent = new CgroupV2Manager(join(mgr.path, '..').slice(UNIFIED.length), { root: UNIFIED });
   assert.deepEqual(parent.pids(), [pid], 'pids() includes descendants');
 
-  mgr.freeze(true);
+  await mgr.freeze(true);
   assert.equal(mgr.isFrozen(), true);
   assert.equal(read(mgr.path, 'cgroup.freeze'), '1');
   assert.equal(procState(pid), 'S', 'frozen v2 tasks sit in the signal-delivery stop');
-  mgr.freeze(false);
+  await mgr.freeze(false);
   assert.equal(mgr.isFrozen(), false);
 
   const stats = mgr.stats();
@@ -48,7 +48,7 @@ test('CgroupV2Manager creates, applies, freezes and removes a real cgroup2 cgrou
   assert.equal(read(mgr.path, 'hugetlb.2MB.rsvd.max'), String(2 * 1024 * 1024));
   assert.throws(() => mgr.set({ unified: { 'memory.max': '1' } }), /no such file \(is the memory controller enabled\?\)/);
 
-  mgr.remove();
+  await mgr.remove();
   assert.equal(existsSync(mgr.path), false);
   assert.equal(parent.pids().length, 0, 'sleep killed through cgroup.kill');
   rmdirSync(parent.path);

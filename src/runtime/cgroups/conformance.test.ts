@@ -16,9 +16,9 @@ function conformance(name: string, make: (path: string) => ContainerCgroupManage
     assert.equal(process.getuid?.(), 0, 'cgroup tests write /sys/fs/cgroup and must run as root');
     const mgr = make(`/berth-test-${randomBytes(4).toString('hex')}`);
     const child = spawn('sh', ['-c', 'read go; sleep 1000 & wait'], { stdio: ['pipe', 'ignore', 'ignore'] });
-    t.after(() => {
+    t.after(async () => {
       child.kill('SIGKILL');
-      mgr.remove();
+      await mgr.remove();
     });
     const pid = child.pid!;
     mgr.apply(pid);
@@ -30,18 +30,18 @@ function conformance(name: string, make: (path: string) => ContainerCgroupManage
     assert.equal(pids.length, 2, 'the shell and the sleep it forked inside');
     assert.ok(pids.includes(pid));
     assert.equal(mgr.isFrozen(), false);
-    mgr.freeze(true);
+    await mgr.freeze(true);
     assert.equal(mgr.isFrozen(), true);
-    mgr.freeze(true);
-    mgr.freeze(false);
+    await mgr.freeze(true);
+    await mgr.freeze(false);
     assert.equal(mgr.isFrozen(), false);
     assert.equal(mgr.oomKilled(), false);
     assert.equal(typeof mgr.stats(), 'object');
     for (const dir of dirsOf(mgr)) assert.ok(existsSync(dir), `${dir} exists`);
-    mgr.remove();
+    await mgr.remove();
     assert.deepEqual(mgr.pids(), []);
     for (const dir of dirsOf(mgr)) assert.equal(existsSync(dir), false, `${dir} removed`);
-    mgr.remove();
+    await mgr.remove();
   });
 
   test(`${name} conformance: device rules allow-list what the process may open`, async (t) => {
@@ -49,9 +49,9 @@ function conformance(name: string, make: (path: string) => ContainerCgroupManage
     const mgr = make(`/berth-test-${randomBytes(4).toString('hex')}`);
     const script = 'read go; for d in null zero; do if (: <> /dev/$d) 2>/dev/null; then echo $d ok; else echo $d denied; fi; done';
     const child = spawn('sh', ['-c', script], { stdio: ['pipe', 'pipe', 'ignore'] });
-    t.after(() => {
+    t.after(async () => {
       child.kill('SIGKILL');
-      mgr.remove();
+      await mgr.remove();
     });
     mgr.apply(child.pid!);
     mgr.set({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
@@ -67,9 +67,9 @@ function conformance(name: string, make: (path: string) => ContainerCgroupManage
     assert.equal(process.getuid?.(), 0, 'cgroup tests write /sys/fs/cgroup and must run as root');
     const mgr = make(`/berth-test-${randomBytes(4).toString('hex')}`);
     const child = spawn('sh', ['-c', 'read go; if (: <> /dev/zero) 2>/dev/null; then echo zero ok; else echo zero denied; fi'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    t.after(() => {
+    t.after(async () => {
       child.kill('SIGKILL');
-      mgr.remove();
+      await mgr.remove();
     });
     mgr.create();
     mgr.create();
@@ -91,17 +91,17 @@ function conformance(name: string, make: (path: string) => ContainerCgroupManage
     assert.equal(out, 'zero denied\n');
   });
 
-  test(`${name} conformance: remove of a frozen cgroup kills and removes it`, (t) => {
+  test(`${name} conformance: remove of a frozen cgroup kills and removes it`, async (t) => {
     assert.equal(process.getuid?.(), 0, 'cgroup tests write /sys/fs/cgroup and must run as root');
     const mgr = make(`/berth-test-${randomBytes(4).toString('hex')}`);
     const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
-    t.after(() => {
+    t.after(async () => {
       child.kill('SIGKILL');
-      mgr.remove();
+      await mgr.remove();
     });
     mgr.apply(child.pid!);
-    mgr.freeze(true);
-    mgr.remove();
+    await mgr.freeze(true);
+    await mgr.remove();
     for (const dir of dirsOf(mgr)) assert.equal(existsSync(dir), false, `${dir} removed`);
   });
 }

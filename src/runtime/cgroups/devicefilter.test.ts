@@ -191,9 +191,9 @@ test('CgroupV2Manager.set applies linux.resources.devices through a device progr
   needRoot();
   const mgr = new CgroupV2Manager(`/berth-test-${randomBytes(4).toString('hex')}`, { root: UNIFIED });
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
-  t.after(() => {
+  t.after(async () => {
     child.kill('SIGKILL');
-    mgr.remove();
+    await mgr.remove();
   });
   mgr.apply(child.pid!);
   mgr.set({ devices: [denyAll, c(1, 3, 'rwm'), c(1, 9, 'r')] });

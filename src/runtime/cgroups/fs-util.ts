@@ -1,13 +1,8 @@
-import { readFileSync, writeFileSync, readdirSync, rmdirSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { readdir, rmdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { errorCode, wrap, berthError } from '../../lib/index.ts';
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks the thread for `ms` milliseconds (cgroup state changes are awaited synchronously). */
-export function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
-}
 
 /** Writes a cgroup file, with the file and value in the error: `write "memory.max" = "1": ...`. */
 export function writeCgroupFile(dir: string, file: string, value: string): void {
@@ -91,29 +86,39 @@ export function killAll(pids: readonly number[]): void {
   }
 }
 
-/** Polls `done` every few milliseconds until it holds or `timeoutMs` passes; returns whether it held. */
-export function waitUntil(done: () => boolean, timeoutMs: number): boolean {
+/**
+ * Polls `done` every few milliseconds (1, 2, 4 ... 50) until it holds or `timeoutMs` passes;
+ * resolves with whether it held. The event loop runs meanwhile.
+ */
+export async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {
-    if (done()) return true;
+    if (await done()) return true;
     if (Date.now() > deadline) return false;
-    sleepSync(delay);
+    await sleep(delay);
     delay = Math.min(delay * 2, 50);
   }
 }
 
 /**
- * Removes a cgroup directory and any below it, deepest first. A cgroup directory is removed
- * with rmdir (its files are kernel files); EBUSY right after the last process exits is retried.
+ * Removes a cgroup directory and any below it, deepest first (siblings side by side, off the
+ * event loop). A cgroup directory is removed with rmdir (its files are kernel files); EBUSY
+ * right after the last process exits is retried.
  */
-export function removeCgroupDir(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const child of subdirs(dir)) removeCgroupDir(join(dir, child));
+export async function removeCgroupDir(dir: string): Promise<void> {
+  let children: string[];
+  try {
+    children = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch (err) {
+    if (errorCode(err) === 'not-found') return;
+    throw wrap(err, `list ${JSON.stringify(dir)}`);
+  }
+  await Promise.all(children.map((child) => removeCgroupDir(join(dir, child))));
   let lastErr: unknown;
-  const ok = waitUntil(() => {
+  const ok = await waitUntil(async () => {
     try {
-      rmdirSync(dir);
+      await rmdir(dir);
       return true;
     } catch (err) {
       if (errorCode(err) === 'not-found') return true;

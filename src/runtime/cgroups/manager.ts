@@ -5,7 +5,8 @@ import type { LinuxResources } from '../spec/index.ts';
  * the cgroup (every hierarchy on v1) and moves the container's first process in (or `create`,
  * `set`, and the process is written to `procsFiles()` by whoever starts it); `set` writes limits
  * (again on update); `freeze` pauses and resumes; `stats` and `pids` read; `remove` kills what is
- * left and removes the cgroup. All calls are synchronous file operations.
+ * left and removes the cgroup. `remove` and `freeze` wait for the kernel without blocking the
+ * event loop; the other calls are synchronous file operations.
  */
 export interface CgroupManager {
   /** Creates the cgroup if needed, with no process in it (limits can be set before one joins). */
@@ -17,9 +18,9 @@ export interface CgroupManager {
   /** Writes the OCI resources; fields left out keep their current value. */
   set(resources: LinuxResources): void;
   /** Kills any process left in the cgroup, waits for them, and removes the cgroup's directories. */
-  remove(): void;
+  remove(): Promise<void>;
   /** Freezes (true) or thaws (false) every process of the cgroup and waits until it is done. */
-  freeze(frozen: boolean): void;
+  freeze(frozen: boolean): Promise<void>;
   stats(): CgroupStats;
   /** The pids in the cgroup and its descendants. */
   pids(): number[];

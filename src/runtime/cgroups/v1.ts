@@ -237,12 +237,12 @@ export class CgroupV1Manager implements ContainerCgroupManager {
     }
   }
 
-  freeze(frozen: boolean): void {
+  async freeze(frozen: boolean): Promise<void> {
     const dir = this.dir('freezer');
     if (!dir) throw unavailable('cgroup freeze: the freezer hierarchy is not mounted');
     const want = frozen ? 'FROZEN' : 'THAWED';
     let tries = 0;
-    const ok = waitUntil(() => {
+    const ok = await waitUntil(() => {
       // A freeze can stall on a task in an uninterruptible sleep: write the state again now and then.
       if (tries++ % 10 === 0) writeCgroupFile(dir, 'freezer.state', want);
       return readCgroupFile(dir, 'freezer.state').trim() === want;
@@ -337,28 +337,28 @@ export class CgroupV1Manager implements ContainerCgroupManager {
     return [...new Set(collectPids(this.paths[ctrl]!))].sort((a, b) => a - b);
   }
 
-  remove(): void {
+  async remove(): Promise<void> {
     let pids = this.pids();
     if (pids.length > 0) {
       // Freeze first so nothing forks while we kill, then thaw so the kill is delivered.
       const canFreeze = this.dir('freezer') !== undefined && existsSync(this.dir('freezer')!);
       if (canFreeze) {
         try {
-          this.freeze(true);
+          await this.freeze(true);
         } catch (err) {
           this.logger.warn('freeze before kill failed', { error: err });
         }
       }
       killAll(this.pids());
-      if (canFreeze) this.freeze(false);
-      const gone = waitUntil(() => {
+      if (canFreeze) await this.freeze(false);
+      const gone = await waitUntil(() => {
         pids = this.pids();
         if (pids.length > 0) killAll(pids);
         return pids.length === 0;
       }, this.timeoutMs);
       if (!gone) throw unavailable(`remove cgroup: processes ${pids.join(', ')} still running`);
     }
-    for (const dir of this.uniqueDirs()) removeCgroupDir(dir);
+    await Promise.all(this.uniqueDirs().map((dir) => removeCgroupDir(dir)));
   }
 }
 

@@ -194,11 +194,11 @@ export class CgroupV2Manager implements ContainerCgroupManager {
     }
   }
 
-  freeze(frozen: boolean): void {
+  async freeze(frozen: boolean): Promise<void> {
     const dir = this.path;
     writeCgroupFile(dir, 'cgroup.freeze', frozen ? '1' : '0');
     const want = frozen ? 1 : 0;
-    const ok = waitUntil(() => parseKeyValues(readCgroupFile(dir, 'cgroup.events'))['frozen'] === want, this.timeoutMs);
+    const ok = await waitUntil(() => parseKeyValues(readCgroupFile(dir, 'cgroup.events'))['frozen'] === want, this.timeoutMs);
     if (!ok) {
       if (frozen) writeCgroupFile(dir, 'cgroup.freeze', '0');
       throw unavailable(`cgroup freeze ${JSON.stringify(dir)}: still not ${frozen ? 'frozen' : 'thawed'} after ${this.timeoutMs}ms`);
@@ -270,20 +270,20 @@ export class CgroupV2Manager implements ContainerCgroupManager {
     return [...new Set(collectPids(this.path))].sort((a, b) => a - b);
   }
 
-  remove(): void {
+  async remove(): Promise<void> {
     const dir = this.path;
     if (!existsSync(dir)) return;
     let pids = this.pids();
     if (pids.length > 0) {
       if (hasFile(dir, 'cgroup.kill')) writeCgroupFile(dir, 'cgroup.kill', '1');
       else killAll(pids);
-      const gone = waitUntil(() => {
+      const gone = await waitUntil(() => {
         pids = this.pids();
         if (pids.length > 0) killAll(pids);
         return pids.length === 0;
       }, this.timeoutMs);
       if (!gone) throw unavailable(`remove cgroup: processes ${pids.join(', ')} still running`);
     }
-    removeCgroupDir(dir);
+    await removeCgroupDir(dir);
   }
 }
