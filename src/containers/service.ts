@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { hostname as osHostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   conflict,
+  discardDir,
   errorCode,
   invalidArgument,
   isNotFound,
@@ -15,6 +16,7 @@ import {
   notFound,
   nullLogger,
   replaceFileSync,
+  sweepDiscarded,
   wrap,
   writeFileAtomic,
   type Logger,
@@ -531,7 +533,8 @@ export class ContainerService {
   #releaseTask(c: Container): Promise<void> {
     const id = c.id;
     const prev = this.#releases.get(id) ?? Promise.resolve();
-    const next = prev.then(async () => {
+    // after a turn of the event loop: the exit's waiters are answered first
+    const next = prev.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(async () => {
       await this.#o.tasks.delete(id).catch((err: unknown) => this.#log.warn('delete task', { id, error: messageOf(err) }));
       await this.#o.network?.detach(c).catch((err: unknown) => this.#log.warn('release network', { id, error: messageOf(err) }));
       this.#unmountShm(c);
@@ -826,8 +829,8 @@ export class ContainerService {
     this.store.delete(c.id);
     this.#restarts.delete(c.id);
     // out of sight at once, deleted in the background (restore() sweeps what a crash leaves)
-    discard(this.bundleDir(c.id));
-    discard(this.containerDir(c.id));
+    discardDir(this.bundleDir(c.id));
+    discardDir(this.containerDir(c.id));
     if (removeVolumes) {
       for (const m of c.mountPoints) if (m.type === 'volume' && m.anonymous) await this.#o.volumes?.remove(m.name).catch(() => undefined);
     }
@@ -1065,28 +1068,4 @@ export function parseSize(s: string): number {
   if (!m) throw invalidArgument(`invalid size: "${s}"`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()] ?? 1;
   return Math.floor(Number(m[1]) * mult);
-}
-
-const DISCARDED = '.removed-';
-
-/** Renames `dir` to a hidden sibling and deletes it in the background; a missing dir is fine. */
-function discard(dir: string): void {
-  const to = join(dirname(dir), `${DISCARDED}${basename(dir)}-${randomBytes(3).toString('hex')}`);
-  try {
-    renameSync(dir, to);
-  } catch {
-    return; // gone already
-  }
-  rm(to, { recursive: true, force: true }).catch(() => undefined);
-}
-
-/** Deletes what discard() renamed but did not finish deleting (the daemon stopped meanwhile). */
-function sweepDiscarded(parent: string): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const n of names) if (n.startsWith(DISCARDED)) rm(join(parent, n), { recursive: true, force: true }).catch(() => undefined);
 }

@@ -1,5 +1,5 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -61,6 +61,34 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
   } finally {
     closeSync(dfd);
   }
+}
+
+const DISCARDED = '.removed-';
+
+/**
+ * Renames `dir` to a hidden sibling and deletes that in the background: the name is free at
+ * once, the unlinks cost nobody's wait. A missing dir is fine; sweepDiscarded collects what a
+ * stop or crash leaves.
+ */
+export function discardDir(dir: string): void {
+  const to = join(dirname(dir), `${DISCARDED}${basename(dir)}-${randomBytes(3).toString('hex')}`);
+  try {
+    renameSync(dir, to);
+  } catch {
+    return; // gone already
+  }
+  rm(to, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** Deletes, in the background, what discardDir() renamed in `parent` but did not finish deleting. */
+export function sweepDiscarded(parent: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(DISCARDED)) rm(join(parent, n), { recursive: true, force: true }).catch(() => undefined);
 }
 
 /** fsyncs a directory so a rename inside it is durable. */

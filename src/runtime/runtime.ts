@@ -95,9 +95,6 @@ function withDefaultDevices(r: LinuxResources): LinuxResources {
   return r.devices ? { ...r, devices: [...r.devices, ...defaultDeviceRules] } : r;
 }
 
-function openCgroup(cgroupsPath: string, mode?: CgroupMode): ContainerCgroupManager {
-  return createCgroupManager(cgroupsPath, mode ? { mode } : {});
-}
 
 export class Runtime {
   readonly root: string;
@@ -112,9 +109,26 @@ export class Runtime {
     this.logger = options.logger ?? nullLogger;
     this.shimPath = options.shimPath ?? binPath('berth-shim');
     this.store = new StateStore(this.root);
+    this.store.sweep();
   }
 
   private boundingSet: bigint | undefined;
+  /**
+   * The cgroup manager of each container until its delete (making one reads the host's cgroup
+   * mounts; a container's cgroups do not move while it exists).
+   */
+  private readonly cgroups = new Map<string, ContainerCgroupManager>();
+
+  private cgroupOf(cgroupsPath: string, mode?: CgroupMode): ContainerCgroupManager {
+    const key = `${mode ?? ''}:${cgroupsPath}`;
+    let cgroup = this.cgroups.get(key);
+    if (!cgroup) this.cgroups.set(key, (cgroup = createCgroupManager(cgroupsPath, mode ? { mode } : {})));
+    return cgroup;
+  }
+
+  private forgetCgroup(cgroupsPath: string, mode?: CgroupMode): void {
+    this.cgroups.delete(`${mode ?? ''}:${cgroupsPath}`);
+  }
 
   /** This process's capability bounding set, read once. */
   private bounding(): bigint {
@@ -187,7 +201,7 @@ export class Runtime {
       throw invalidArgument(`${verb} ${JSON.stringify(id)}: state path ${JSON.stringify(files.control)} is too long for a unix socket`);
     }
     const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
-    const cgroup = openCgroup(cgroupsPath, this.cgroupMode);
+    const cgroup = this.cgroupOf(cgroupsPath, this.cgroupMode);
     let pid = 0;
     let channel: ShimChannel | undefined;
     const log = this.logger.with({ id });
@@ -264,6 +278,7 @@ export class Runtime {
     } catch (err) {
       channel?.close();
       await this.destroy(id, pid, cgroup);
+      this.forgetCgroup(cgroupsPath, this.cgroupMode);
       throw wrap(err, `${verb} ${JSON.stringify(id)}`);
     }
   }
@@ -366,7 +381,7 @@ export class Runtime {
   private statusOf(stored: StoredState): ContainerStatus {
     if (this.readExit(stored.id)) return 'stopped';
     if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
-    if (openCgroup(stored.cgroupsPath, stored.cgroupMode).isFrozen()) return 'paused';
+    if (this.cgroupOf(stored.cgroupsPath, stored.cgroupMode).isFrozen()) return 'paused';
     return stored.started ? 'running' : 'created';
   }
 
@@ -404,7 +419,7 @@ export class Runtime {
   /** Resolves with the exit status of the container (or of one exec) once it exits. */
   async wait(id: string, options: { execId?: string; signal?: AbortSignal } = {}): Promise<ExitStatus> {
     const stored = this.store.read('wait', id);
-    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
+    const cgroup = this.cgroupOf(stored.cgroupsPath, stored.cgroupMode);
     for (;;) {
       const done = this.readExit(id, options.execId);
       if (done) return { exitCode: done.exitCode, signal: done.signal, exitedAt: done.time, oomKilled: !options.execId && (await cgroup.oomKilled()) };
@@ -437,7 +452,7 @@ export class Runtime {
     } catch (err) {
       throw wrap(err, `kill ${JSON.stringify(id)}`);
     }
-    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
+    const cgroup = this.cgroupOf(stored.cgroupsPath, stored.cgroupMode);
     if (options.all) {
       for (const p of await cgroup.pids()) {
         try {
@@ -460,7 +475,7 @@ export class Runtime {
   }
 
   private async killAll(id: string, stored: StoredState): Promise<void> {
-    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
+    const cgroup = this.cgroupOf(stored.cgroupsPath, stored.cgroupMode);
     for (const p of await cgroup.pids()) {
       try {
         process.kill(p, 'SIGKILL');
@@ -500,12 +515,13 @@ export class Runtime {
     if (!options.force) assertCan('delete', id, status);
     if (status !== 'stopped') await this.killAll(id, stored);
     else await this.waitGone(id, 0, 2000);
-    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
+    const cgroup = this.cgroupOf(stored.cgroupsPath, stored.cgroupMode);
     try {
       await cgroup.remove();
     } catch (err) {
       throw wrap(err, `delete ${JSON.stringify(id)}`);
     }
+    this.forgetCgroup(stored.cgroupsPath, stored.cgroupMode);
     const spec = this.safeSpec(id);
     if (spec?.hooks?.poststop?.length) {
       try {
@@ -522,26 +538,26 @@ export class Runtime {
   async pause(id: string): Promise<void> {
     const stored = this.store.read('pause', id);
     assertCan('pause', id, this.statusOf(stored));
-    await openCgroup(stored.cgroupsPath, stored.cgroupMode).freeze(true);
+    await this.cgroupOf(stored.cgroupsPath, stored.cgroupMode).freeze(true);
   }
 
   async resume(id: string): Promise<void> {
     const stored = this.store.read('resume', id);
     assertCan('resume', id, this.statusOf(stored));
-    await openCgroup(stored.cgroupsPath, stored.cgroupMode).freeze(false);
+    await this.cgroupOf(stored.cgroupsPath, stored.cgroupMode).freeze(false);
   }
 
   /** Host pids of every process in the container's cgroup. */
   async ps(id: string): Promise<number[]> {
     const stored = this.store.read('ps', id);
     assertCan('ps', id, this.statusOf(stored));
-    return [...(await openCgroup(stored.cgroupsPath, stored.cgroupMode).pids())].sort((a, b) => a - b);
+    return [...(await this.cgroupOf(stored.cgroupsPath, stored.cgroupMode).pids())].sort((a, b) => a - b);
   }
 
   async update(id: string, resources: LinuxResources): Promise<void> {
     const stored = this.store.read('update', id);
     try {
-      await openCgroup(stored.cgroupsPath, stored.cgroupMode).set(withDefaultDevices(resources));
+      await this.cgroupOf(stored.cgroupsPath, stored.cgroupMode).set(withDefaultDevices(resources));
     } catch (err) {
       throw wrap(err, `update ${JSON.stringify(id)}`);
     }
@@ -564,7 +580,7 @@ export class Runtime {
   async stats(id: string): Promise<CgroupStats> {
     const stored = this.store.read('stats', id);
     try {
-      return openCgroup(stored.cgroupsPath, stored.cgroupMode).stats();
+      return this.cgroupOf(stored.cgroupsPath, stored.cgroupMode).stats();
     } catch (err) {
       throw wrap(err, `stats ${JSON.stringify(id)}`);
     }
@@ -606,7 +622,7 @@ export class Runtime {
     checkId('exec', execId);
     const files = this.paths(id, execId);
     const spec = this.store.readSpec(id);
-    const cgroup = openCgroup(stored.cgroupsPath, stored.cgroupMode);
+    const cgroup = this.cgroupOf(stored.cgroupsPath, stored.cgroupMode);
     let channel: ShimChannel | undefined;
     let pid = 0;
     try {

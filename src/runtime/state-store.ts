@@ -9,11 +9,12 @@
  *   <root>/<id>/exit           the exit status JSON, written by the monitor
  *   <root>/<id>/hook-state.json  the state JSON given to createContainer/startContainer hooks
  *   <root>/<id>/exec/<execId>/{plan,ctl.sock,attach.sock,exit}   the same for each exec
+ *   <root>/.removed-<id>-<random>/   a deleted container's directory while it is being deleted
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { invalidArgument, notFound } from '../lib/index.ts';
+import { discardDir, invalidArgument, notFound, sweepDiscarded } from '../lib/index.ts';
 import type { Spec } from './spec/index.ts';
 import type { CgroupMode } from './cgroups/index.ts';
 
@@ -93,13 +94,19 @@ export class StateStore {
     writeFileSync(join(this.dir(id), 'config.json'), JSON.stringify(spec));
   }
 
+  /** Removes the container's directory: out of the way at once, its files deleted in the background. */
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    discardDir(this.dir(id));
+  }
+
+  /** Deletes what remove() left behind when the process stopped before its files were gone. */
+  sweep(): void {
+    sweepDiscarded(this.root);
   }
 
   ids(): string[] {
     try {
-      return readdirSync(this.root).filter((n) => existsSync(join(this.root, n, 'state.json'))).sort();
+      return readdirSync(this.root).filter((n) => idRe.test(n) && existsSync(join(this.root, n, 'state.json'))).sort();
     } catch {
       return [];
     }
