@@ -132,22 +132,7 @@ export class LocalContentStore implements ContentStore {
 
   async readerAt(desc: BlobRef): Promise<ReaderAt> {
     const { fh, size } = await this.openBlob(desc);
-    let closed = false;
-    return {
-      size,
-      fd: fh.fd,
-      async readAt(buffer: Uint8Array, position: number): Promise<number> {
-        if (position < 0 || !Number.isInteger(position)) throw invalidArgument(`read at ${position}: invalid offset`);
-        if (position >= size || buffer.length === 0) return 0;
-        const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, size - position), position);
-        return bytesRead;
-      },
-      async close() {
-        if (closed) return;
-        closed = true;
-        await fh.close();
-      },
-    };
+    return fileReaderAt(fh, size);
   }
 
   async createReadStream(desc: BlobRef, options: ReadStreamOptions = {}): Promise<Readable> {
@@ -449,6 +434,26 @@ interface LocalWriterInit {
   signal: AbortSignal | undefined;
 }
 
+/** Random access to an open file of `size` bytes (reads stop at `limit`, default `size`); owns `fh`. */
+function fileReaderAt(fh: FileHandle, size: number, limit = size): ReaderAt {
+  let closed = false;
+  return {
+    size,
+    fd: fh.fd,
+    async readAt(buffer: Uint8Array, position: number): Promise<number> {
+      if (position < 0 || !Number.isInteger(position)) throw invalidArgument(`read at ${position}: invalid offset`);
+      if (position >= limit || buffer.length === 0) return 0;
+      const { bytesRead } = await fh.read(buffer, 0, Math.min(buffer.length, limit - position), position);
+      return bytesRead;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    },
+  };
+}
+
 class LocalWriter implements Writer {
   readonly ref: string;
   private readonly store: LocalContentStore;
@@ -512,6 +517,12 @@ class LocalWriter implements Writer {
     }
     for (const c of chunks) this.hash.update(c);
     this.written += total;
+  }
+
+  async openReader(): Promise<ReaderAt> {
+    this.check('open reader');
+    // reads may go past `written` up to the expected size: the reader follows the ingest as it grows
+    return fileReaderAt(await open(join(this.init.dir, 'data'), 'r'), this.written, this.init.expected?.size ?? Number.MAX_SAFE_INTEGER);
   }
 
   digest(): Digest {

@@ -103,6 +103,11 @@ export interface Writer {
   write(chunk: Uint8Array): Promise<void>;
   /** Writes the chunks in order with one system call where it can (no copy into one buffer). */
   writev(chunks: readonly Uint8Array[]): Promise<void>;
+  /**
+   * A reader over the ingest's bytes, including those written after it was opened (its size is
+   * what was written then); it stays readable after commit. For reading a blob as it arrives.
+   */
+  openReader(): Promise<ReaderAt>;
   /** The digest of the bytes written so far. */
   digest(): Digest;
   status(): Promise<Status>;

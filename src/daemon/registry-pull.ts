@@ -3,6 +3,7 @@ import type { ImagePullOptions, ProgressSink } from '../api/server/index.ts';
 import type { ContentStore, ReaderAt } from '../content/index.ts';
 import { familiarString, leasedContent, parseDockerRef, type ImageService, type Lease, type LeaseManager } from '../images/index.ts';
 import type { Digest } from '../lib/index.ts';
+import { followGrowingBlob, type GrowingReaderAt } from '../snapshots/index.ts';
 import { parseReference, pullImage, type Credentials, type Descriptor, type RegistryClient, type UnpackHook } from '../registry/client/index.ts';
 
 /** Blob reads for an unpack (the snapshots' BlobReader). */
@@ -10,6 +11,8 @@ export interface UnpackBlobs {
   createReadStream(desc: { digest: Digest; size?: number }): Promise<Readable>;
   readBlob(desc: { digest: Digest; size?: number }): Promise<Buffer>;
   readerAt(desc: { digest: Digest; size?: number }): Promise<ReaderAt>;
+  /** A reader over a layer still downloading (see the snapshots' BlobReader). */
+  growingReaderAt(desc: { digest: Digest; size: number }): Promise<GrowingReaderAt | undefined>;
 }
 
 /** What an unpack needs of a pulled image: its config and layers, in order. */
@@ -72,12 +75,18 @@ export function registryPuller(deps: {
       // Layers are unpacked inside the pull (before the image record exists: the lease holds
       // each snapshot); the layer before a chainID's turn is complete when the next one starts.
       // The unpack runs while later layers still download: each read waits for its blob.
-      const unpack: UnpackHook = async (image, onLayer, ready) => {
+      const unpack: UnpackHook = async (image, onLayer, ready, downloading) => {
         const layers = image.manifest.layers;
         const blobs: UnpackBlobs = {
           createReadStream: async (desc) => (await ready(desc.digest), store.createReadStream(desc)),
           readBlob: async (desc) => (await ready(desc.digest), store.readBlob(desc)),
           readerAt: async (desc) => (await ready(desc.digest), store.readerAt(desc)),
+          // a layer is extracted while it downloads; its snapshot is committed once it is verified
+          growingReaderAt: async (desc) => {
+            const d = await downloading(desc.digest);
+            const base = await d?.open().catch(() => undefined); // committed meanwhile: read it whole
+            return d && base ? followGrowingBlob(base, desc.size, d) : undefined;
+          },
         };
         let i = 0;
         const onSnapshot = async (chainID: Digest) => {
@@ -85,10 +94,8 @@ export function registryPuller(deps: {
           const prev = layers[i - 1];
           if (prev) onLayer(prev, 'complete');
           const layer = layers[i++];
-          if (layer) {
-            await ready(layer.digest);
-            onLayer(layer, 'extracting');
-          }
+          // docker shows a layer as extracting once it is downloaded (it may have started before)
+          if (layer) void ready(layer.digest).then(() => onLayer(layer, 'extracting'), () => undefined);
         };
         await deps.unpack({ config: image.config, layers }, { blobs, signal: options.signal, onSnapshot });
         const last = layers[i - 1];

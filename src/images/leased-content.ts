@@ -46,6 +46,7 @@ export function leasedContent(store: ContentStore, leases: LeaseManager, leaseId
         },
         write: (chunk) => w.write(chunk),
         writev: (chunks) => w.writev(chunks),
+        openReader: () => w.openReader(),
         digest: () => w.digest(),
         status: () => w.status(),
         truncate: (size) => w.truncate(size),

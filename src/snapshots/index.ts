@@ -21,4 +21,6 @@ export { packTree } from './tree-pack.ts';
 export type { PackTreeOptions } from './tree-pack.ts';
 export { chainIDs } from './chain-id.ts';
 export { Unpacker, unpackImage, cleanupUnpacks, UNPACK_OWNER_LABEL } from './unpack.ts';
+export { followGrowingBlob, growingReaderAt } from './growing-blob.ts';
+export type { GrowingBlob, GrowingReaderAt, GrowthState } from './growing-blob.ts';
 export type { BlobReader, LayerDescriptor, UnpackManifest, UnpackOptions, UnpackResult } from './unpack.ts';

@@ -6,12 +6,15 @@ import { parentPort } from 'node:worker_threads';
 import { errorCode, messageOf, type Digest } from '../lib/index.ts';
 import { applyOpenedLayer, openLayer, type OpenedLayer } from './apply-layer.ts';
 import { readAhead, type BlobReaderAt } from './decompress.ts';
+import { growingReaderAt, type GrowthState } from './growing-blob.ts';
 import type { LayerWorkerReply, LayerWorkerRequest } from './layer-worker.ts';
 
 interface Job {
   layer: Promise<OpenedLayer>;
   abort: AbortController;
   applying: boolean;
+  /** For a blob still downloading: what the main thread last said of it. */
+  growth?: { state: GrowthState; changed: () => void };
 }
 
 const jobs = new Map<number, Job>();
@@ -22,44 +25,59 @@ function reply(message: LayerWorkerReply): void {
   port!.postMessage(message);
 }
 
-/** A reader over this thread's own descriptor for the file the main thread has open as `fd`. */
-function reopen(fd: number): BlobReaderAt {
+/**
+ * A reader over this thread's own descriptor for the file the main thread has open as `fd`;
+ * with `growth`, over a file still being written (reads wait for the bytes).
+ */
+function reopen(fd: number, growing: { size: number; available: number } | undefined): { reader: BlobReaderAt; growth?: Job['growth'] } {
   const own = openSync(`/proc/self/fd/${fd}`, 'r');
-  const size = fstatSync(own).size;
   let closed = false;
-  return {
-    size,
-    readAt: (buffer, position) =>
-      new Promise((resolve, reject) => {
-        read(own, buffer, 0, Math.min(buffer.length, Math.max(0, size - position)), position, (err, n) => (err ? reject(err) : resolve(n)));
-      }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (closed) return resolve();
-        closed = true;
-        close(own, () => resolve());
-      }),
-  };
+  const pread = (buffer: Uint8Array, length: number, position: number) =>
+    new Promise<number>((resolve, reject) => {
+      read(own, buffer, 0, length, position, (err, n) => (err ? reject(err) : resolve(n)));
+    });
+  const release = () =>
+    new Promise<void>((resolve) => {
+      if (closed) return resolve();
+      closed = true;
+      close(own, () => resolve());
+    });
+  if (growing) {
+    const state: GrowthState = { available: growing.available, complete: false };
+    const reader = growingReaderAt(growing.size, state, pread, release);
+    return { reader, growth: { state, changed: () => reader.changed() } };
+  }
+  const size = fstatSync(own).size;
+  return { reader: { size, readAt: (buffer, position) => pread(buffer, Math.min(buffer.length, Math.max(0, size - position)), position), close: release } };
 }
 
 port.on('message', (msg: LayerWorkerRequest) => {
   switch (msg.op) {
     case 'open': {
-      let reader: BlobReaderAt;
+      let opened: ReturnType<typeof reopen>;
       try {
-        reader = reopen(msg.fd);
+        opened = reopen(msg.fd, msg.growing);
       } catch (err) {
         reply({ op: 'failed', id: msg.id, code: errorCode(err), message: `reopen layer blob: ${messageOf(err)}` });
         return;
       }
       // the main thread may close its descriptor now
       reply({ op: 'opened', id: msg.id });
-      const layer = openLayer(readAhead(reader), {
+      const layer = openLayer(readAhead(opened.reader), {
         ...(msg.knownDigest ? { knownDigest: msg.knownDigest as Digest } : {}),
         ...(msg.aheadBytes ? { aheadBytes: msg.aheadBytes } : {}),
       });
       layer.catch(() => undefined);
-      jobs.set(msg.id, { layer, abort: new AbortController(), applying: false });
+      jobs.set(msg.id, { layer, abort: new AbortController(), applying: false, ...(opened.growth ? { growth: opened.growth } : {}) });
+      return;
+    }
+    case 'grow': {
+      const growth = jobs.get(msg.id)?.growth;
+      if (!growth) return;
+      growth.state.available = Math.max(growth.state.available, msg.available);
+      if (msg.complete) growth.state.complete = true;
+      if (msg.failed !== undefined) growth.state.failed = new Error(msg.failed);
+      growth.changed();
       return;
     }
     case 'apply': {
@@ -77,6 +95,10 @@ port.on('message', (msg: LayerWorkerRequest) => {
           reply({ op: 'failed', id: msg.id, code: errorCode(err), message: messageOf(err) });
         } finally {
           jobs.delete(msg.id);
+          if (job.growth && !job.growth.state.complete) {
+            job.growth.state.failed ??= new Error('layer extraction ended');
+            job.growth.changed();
+          }
         }
       })();
       return;
@@ -85,6 +107,11 @@ port.on('message', (msg: LayerWorkerRequest) => {
       const job = jobs.get(msg.id);
       if (!job) return;
       job.abort.abort();
+      // a read waiting for bytes that will no longer be announced stops (its file is closed)
+      if (job.growth) {
+        job.growth.state.failed ??= new Error('layer extraction canceled');
+        job.growth.changed();
+      }
       if (!job.applying) {
         jobs.delete(msg.id);
         void job.layer.then((l) => l.close(), () => undefined);

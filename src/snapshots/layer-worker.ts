@@ -4,10 +4,13 @@ import { Worker } from 'node:worker_threads';
 import { BerthError, internal, type ErrorCode } from '../lib/index.ts';
 import { applyOpenedLayer, openLayer, type ApplyLayerOptions, type ApplyLayerResult, type OpenLayerOptions } from './apply-layer.ts';
 import { readAhead, type BlobReaderAt } from './decompress.ts';
+import type { GrowingReaderAt } from './growing-blob.ts';
 
 /** What the main thread sends the layer worker (layer-worker-main.ts). */
 export type LayerWorkerRequest =
-  | { op: 'open'; id: number; fd: number; knownDigest?: string; aheadBytes?: number }
+  | { op: 'open'; id: number; fd: number; knownDigest?: string; aheadBytes?: number; growing?: { size: number; available: number } }
+  /** More bytes of a growing blob are on disk, or it ended (complete, or failed with a message). */
+  | { op: 'grow'; id: number; available: number; complete?: boolean; failed?: string }
   | { op: 'apply'; id: number; dir: string; options: Omit<ApplyLayerOptions, 'signal'> }
   | { op: 'cancel'; id: number };
 
@@ -25,6 +28,8 @@ export type LayerWorkerReply =
 export interface LayerJob {
   apply(dir: string, options?: ApplyLayerOptions): Promise<ApplyLayerResult>;
   close(): void;
+  /** For a blob still downloading: settles when it is whole and verified (see GrowingBlob). */
+  readonly verified?: Promise<void>;
 }
 
 interface Pending {
@@ -120,14 +125,31 @@ class LayerWorker {
     const entry: Pending = {};
     const opened = new Promise<void>((resolve, reject) => (entry.opened = { resolve, reject }));
     this.track(id, entry);
-    w.postMessage({ op: 'open', id, fd: reader.fd, ...(options.knownDigest ? { knownDigest: options.knownDigest } : {}), ...(options.aheadBytes ? { aheadBytes: options.aheadBytes } : {}) } satisfies LayerWorkerRequest);
+    const growing = (reader as Partial<GrowingReaderAt>).growing;
+    w.postMessage({
+      op: 'open', id, fd: reader.fd,
+      ...(options.knownDigest ? { knownDigest: options.knownDigest } : {}),
+      ...(options.aheadBytes ? { aheadBytes: options.aheadBytes } : {}),
+      ...(growing ? { growing: { size: reader.size, available: growing.available() } } : {}),
+    } satisfies LayerWorkerRequest);
     try {
       await opened;
     } finally {
       await reader.close();
     }
+    if (growing) {
+      // relay the download's progress until the blob settles (or the job is gone)
+      const unwatch = growing.watch(() => {
+        if (this.pending.has(id)) w.postMessage({ op: 'grow', id, available: growing.available() } satisfies LayerWorkerRequest);
+      });
+      growing.verified.then(
+        () => this.pending.has(id) && w.postMessage({ op: 'grow', id, available: reader.size, complete: true } satisfies LayerWorkerRequest),
+        (err: unknown) => this.pending.has(id) && w.postMessage({ op: 'grow', id, available: 0, failed: err instanceof Error ? err.message : String(err) } satisfies LayerWorkerRequest),
+      ).finally(unwatch);
+    }
     let used = false;
     return {
+      ...(growing ? { verified: growing.verified } : {}),
       apply: (dir, applyOptions = {}) => {
         if (used) return Promise.reject(internal('layer job applied twice'));
         used = true;
@@ -177,14 +199,15 @@ export function warmLayerWorker(): void {
 export async function openLayerJob(reader: BlobReaderAt, options: OpenLayerOptions = {}): Promise<LayerJob> {
   const worker = reader.fd !== undefined ? layerWorker() : null;
   if (worker) return worker.open(reader as BlobReaderAt & { fd: number }, options);
-  return openStreamJob(readAhead(reader), options);
+  return openStreamJob(readAhead(reader), options, (reader as Partial<GrowingReaderAt>).growing?.verified);
 }
 
 /** openLayerJob for a blob that is only a stream: the work runs on this thread. */
-export async function openStreamJob(source: AsyncIterable<Uint8Array>, options: OpenLayerOptions = {}): Promise<LayerJob> {
+export async function openStreamJob(source: AsyncIterable<Uint8Array>, options: OpenLayerOptions = {}, verified?: Promise<void>): Promise<LayerJob> {
   const layer = await openLayer(source, options);
   let used = false;
   return {
+    ...(verified ? { verified } : {}),
     apply: (dir, applyOptions = {}) => {
       if (used) return Promise.reject(internal('layer job applied twice'));
       used = true;

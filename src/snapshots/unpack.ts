@@ -7,6 +7,7 @@ import {
 import type { ApplyLayerOptions } from './apply-layer.ts';
 import { chainIDs } from './chain-id.ts';
 import type { BlobReaderAt } from './decompress.ts';
+import type { GrowingReaderAt } from './growing-blob.ts';
 import { openLayerJob, openStreamJob, warmLayerWorker, type LayerJob } from './layer-worker.ts';
 import { lowerDirsOf } from './diff.ts';
 import type { Snapshotter } from './snapshotter.ts';
@@ -30,6 +31,11 @@ export interface BlobReader {
   readBlob(desc: { digest: Digest; size?: number }): Promise<Buffer>;
   /** Random access, used when present: layers are then read in large chunks (readAhead). */
   readerAt?(desc: { digest: Digest; size?: number }): Promise<BlobReaderAt>;
+  /**
+   * A reader over a blob while it downloads (reads wait for its bytes), so extraction overlaps
+   * the transfer; undefined once the blob is in (or when it is not being downloaded).
+   */
+  growingReaderAt?(desc: { digest: Digest; size: number }): Promise<GrowingReaderAt | undefined>;
 }
 
 export interface UnpackOptions {
@@ -155,6 +161,7 @@ export class Unpacker {
         else {
           const openNext = async () => {
             const n = i + 1;
+            if (ahead?.index === n) return; // a second attempt at this layer
             if (n < chain.length && !this.inflight.has(chain[n]!) && !(await this.isCommitted(chain[n]!))) {
               ahead = { index: n, job: this.openJob(manifest.layers[n]!, AHEAD_BYTES) };
               ahead.job.catch(() => undefined);
@@ -175,9 +182,14 @@ export class Unpacker {
     return { diffIDs: diffIDs as Digest[], chainIDs: chain, top: chain[chain.length - 1]!, unpacked };
   }
 
-  /** Opens a layer's blob for extraction (see openLayerJob); the content store verified its digest. */
-  private async openJob(layer: LayerDescriptor, aheadBytes: number): Promise<LayerJob> {
+  /**
+   * Opens a layer's blob for extraction (see openLayerJob); the content store verified its
+   * digest, or will have before the layer is committed when it is read while it downloads.
+   */
+  private async openJob(layer: LayerDescriptor, aheadBytes: number, whileDownloading = true): Promise<LayerJob> {
     const options = { knownDigest: layer.digest, ...(aheadBytes ? { aheadBytes } : {}) };
+    const growing = whileDownloading ? await this.blobs.growingReaderAt?.(layer) : undefined;
+    if (growing) return openLayerJob(growing, options);
     if (this.blobs.readerAt) return openLayerJob(await this.blobs.readerAt(layer), options);
     return openStreamJob(await this.blobs.createReadStream(layer), options);
   }
@@ -199,6 +211,21 @@ export class Unpacker {
    * extraction is under way.
    */
   private async unpackLayer(
+    layer: LayerDescriptor, diffID: Digest, name: Digest, parent: Digest | undefined, options: UnpackOptions,
+    opening: Promise<LayerJob>, started: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.extractLayer(layer, diffID, name, parent, options, opening, started);
+    } catch (err) {
+      // Read while it downloaded, the blob failed or restarted from zero: extract it again once
+      // it is whole (if the download failed for good, opening it now fails with that error).
+      const job = await opening.catch(() => undefined);
+      if (!job?.verified || (await job.verified.then(() => true, () => false))) throw err;
+      await this.extractLayer(layer, diffID, name, parent, options, this.openJob(layer, 0, false), started);
+    }
+  }
+
+  private async extractLayer(
     layer: LayerDescriptor, diffID: Digest, name: Digest, parent: Digest | undefined, options: UnpackOptions,
     opening: Promise<LayerJob>, started: () => Promise<void>,
   ): Promise<void> {
@@ -229,6 +256,8 @@ export class Unpacker {
       applying.catch(() => undefined); // awaited below
       await started().catch(() => undefined);
       const result = await applying;
+      // read while it downloaded: nothing is committed before the blob is whole and verified
+      if (job.verified) await job.verified;
       if (result.digest !== layer.digest) {
         throw failedPrecondition(`blob digest is ${result.digest}, manifest says ${layer.digest}`);
       }

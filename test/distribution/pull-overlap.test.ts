@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { TestProxy } from '../registry/proxy.ts';
 import { sha, startRegistry } from '../registry/helpers.ts';
 
 /** A two-layer image of real gzip tars (each adds one file) with its diffIDs in the config. */
-async function makeTwoLayerImage(store: ContentStore, dir: string): Promise<{ manifest: Digest; layers: Digest[]; diffIDs: Digest[] }> {
+async function makeTwoLayerImage(store: ContentStore, dir: string, bigFirstLayer = false): Promise<{ manifest: Digest; layers: Digest[]; diffIDs: Digest[] }> {
   const layers: Digest[] = [];
   const diffIDs: Digest[] = [];
   const descs = [];
@@ -25,7 +26,9 @@ async function makeTwoLayerImage(store: ContentStore, dir: string): Promise<{ ma
     const src = join(dir, `layer-${n}`);
     mkdirSync(join(src, 'etc'), { recursive: true });
     writeFileSync(join(src, 'etc', `layer-${n}`), `layer ${n}\n`);
-    const tar = execFileSync('tar', ['-C', src, '--owner=0', '--group=0', '-c', '.']);
+    // after etc/layer-1 in the tar: 4 MiB that does not compress, so the blob arrives in parts
+    if (bigFirstLayer && n === 1) writeFileSync(join(src, 'zz-big'), randomBytes(4 << 20));
+    const tar = execFileSync('tar', ['-C', src, '--owner=0', '--group=0', '-c', '.'], { maxBuffer: 64 << 20 });
     const gz = gzipSync(tar);
     const blob = await writeBlob(store, gz);
     layers.push(blob.digest);
@@ -54,7 +57,8 @@ async function committed(snapshotter: Snapshotter, name: string): Promise<boolea
   }
 }
 
-test('registryPuller extracts the first layer while the last one is still downloading', async (t) => {
+/** A registry behind a test proxy, and a daemon-side content store, snapshotter and puller over one data root. */
+async function pullFixture(t: { after: (fn: () => Promise<void>) => void }) {
   if (process.getuid?.() !== 0) throw new Error('this test mounts overlayfs snapshots: run it as root');
   const dir = mkdtempSync(join(tmpdir(), 'berth-dist-overlap-'));
   const registry = await startRegistry();
@@ -68,9 +72,9 @@ test('registryPuller extracts the first layer while the last one is still downlo
   const content = new LocalContentStore(contentRoot(dataRoot), { labels: new SqliteLabelStore(db, { migrate }) });
   const snapshotter = new OverlaySnapshotter({ root: dataRoot, db, migrate });
   const client = new RegistryClient({ content, dockerConfig: null });
-  let stopped = false;
+  const state = { stopped: false };
   t.after(async () => {
-    stopped = true;
+    state.stopped = true;
     await client.close();
     await src.close();
     await proxy.kill();
@@ -84,7 +88,22 @@ test('registryPuller extracts the first layer while the last one is still downlo
     }
     rmSync(dir, { recursive: true, force: true });
   });
+  const statuses: Array<{ status: string; id?: string }> = [];
+  const puller = registryPuller({
+    client,
+    content,
+    images: new ImageService({ images: new ImageStore(db), content }),
+    unpack: async (image, { blobs, signal, onSnapshot }) => {
+      await unpackImage(blobs, image, snapshotter, { signal, onSnapshot });
+    },
+  });
+  const pull = (image: string) =>
+    puller({ image, signal: new AbortController().signal }, { write: (m: { status?: string; id?: string }) => void statuses.push({ status: m.status ?? '', ...(m.id ? { id: m.id } : {}) }) });
+  return { dir, registry, proxy, host, srcStore, src, dataRoot, snapshotter, state, statuses, pull };
+}
 
+test('registryPuller extracts the first layer while the last one is still downloading', async (t) => {
+  const { dir, registry, proxy, host, srcStore, src, snapshotter, state, statuses, pull } = await pullFixture(t);
   const img = await makeTwoLayerImage(srcStore, dir);
   await src.push(`${registry.host}/overlap/app:1`, { manifest: { digest: img.manifest } });
 
@@ -97,7 +116,7 @@ test('registryPuller extracts the first layer while the last one is still downlo
   proxy.intercept = (req, _res, upstream) => {
     if (req.method !== 'GET' || !req.url?.endsWith(`/blobs/${img.layers[1]}`)) return false;
     void (async () => {
-      for (let i = 0; i < 1500 && !stopped; i++) {
+      for (let i = 0; i < 1500 && !state.stopped; i++) {
         if (await committed(snapshotter, firstChain)) {
           held.released ??= 'snapshot';
           return upstream();
@@ -110,16 +129,7 @@ test('registryPuller extracts the first layer while the last one is still downlo
     return true;
   };
 
-  const statuses: Array<{ status: string; id?: string }> = [];
-  const pull = registryPuller({
-    client,
-    content,
-    images: new ImageService({ images: new ImageStore(db), content }),
-    unpack: async (image, { blobs, signal, onSnapshot }) => {
-      await unpackImage(blobs, image, snapshotter, { signal, onSnapshot });
-    },
-  });
-  await pull({ image: `${host}/overlap/app:1`, signal: new AbortController().signal }, { write: (m: { status?: string; id?: string }) => void statuses.push({ status: m.status ?? '', ...(m.id ? { id: m.id } : {}) }) });
+  await pull(`${host}/overlap/app:1`);
 
   assert.equal(held.released, 'snapshot', 'the last layer was released because the first one was already extracted');
   // docker's order for the first layer: its extraction began before the second layer's download completed
@@ -133,4 +143,75 @@ test('registryPuller extracts the first layer while the last one is still downlo
   assert.equal(top.kind, 'committed');
   assert.equal(top.parent, firstChain);
   assert.equal(readFileSync(join(await snapshotter.layerDir(firstChain), 'etc', 'layer-1'), 'utf8'), 'layer 1\n');
+});
+
+/** Paths of files named `name` under any snapshot of `root` (active ones included). */
+function snapshotFiles(root: string, name: string): string[] {
+  const out = execFileSync('find', [root, '-path', `*/fs/${name}`], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
+
+test('a layer is extracted while its blob downloads, and committed only once the blob is verified', async (t) => {
+  const { dir, registry, proxy, host, srcStore, src, dataRoot, snapshotter, state, pull } = await pullFixture(t);
+  const img = await makeTwoLayerImage(srcStore, dir, true);
+  await src.push(`${registry.host}/stream/app:1`, { manifest: { digest: img.manifest } });
+  const whole = Buffer.from(await (await fetch(`${registry.url}/v2/stream/app/blobs/${img.layers[0]}`)).arrayBuffer());
+
+  // The first layer's blob is sent in two parts: the rest only once etc/layer-1, from its first
+  // part, is on disk in a snapshot being extracted (or, failing that, after about 30 s).
+  const seen: { released?: 'extracting' | 'gave up'; committedEarly?: boolean } = {};
+  proxy.intercept = (req, res) => {
+    if (req.method !== 'GET' || !req.url?.endsWith(`/blobs/${img.layers[0]}`)) return false;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': whole.length, 'docker-content-digest': img.layers[0]! });
+    res.write(whole.subarray(0, whole.length >> 1));
+    void (async () => {
+      for (let i = 0; i < 1500 && !state.stopped; i++) {
+        if (snapshotFiles(dataRoot, 'etc/layer-1').length > 0) {
+          seen.released ??= 'extracting';
+          break;
+        }
+        await sleep(20);
+      }
+      seen.released ??= 'gave up';
+      seen.committedEarly = await committed(snapshotter, img.diffIDs[0]!);
+      res.end(whole.subarray(whole.length >> 1));
+    })();
+    return true;
+  };
+  await pull(`${host}/stream/app:1`);
+  assert.equal(seen.released, 'extracting', 'the layer was being extracted before its blob was whole');
+  assert.equal(seen.committedEarly, false, 'its snapshot was not committed before the blob was verified');
+  const lower = await snapshotter.layerDir(img.diffIDs[0]!);
+  assert.equal(readFileSync(join(lower, 'etc', 'layer-1'), 'utf8'), 'layer 1\n');
+  assert.equal(readFileSync(join(lower, 'zz-big')).length, 4 << 20);
+});
+
+test('a download that restarts from zero is extracted again from the verified blob', async (t) => {
+  const { dir, registry, proxy, host, srcStore, src, dataRoot, snapshotter, pull } = await pullFixture(t);
+  const img = await makeTwoLayerImage(srcStore, dir, true);
+  await src.push(`${registry.host}/restart/app:1`, { manifest: { digest: img.manifest } });
+  const whole = Buffer.from(await (await fetch(`${registry.url}/v2/restart/app/blobs/${img.layers[0]}`)).arrayBuffer());
+
+  // first GET: half the blob, then the connection drops; the retry asks for the rest with Range,
+  // and this registry ignores it and sends the whole blob again (the ingest starts over)
+  let gets = 0;
+  proxy.intercept = (req, res) => {
+    if (req.method !== 'GET' || !req.url?.endsWith(`/blobs/${img.layers[0]}`)) return false;
+    gets++;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': whole.length, 'docker-content-digest': img.layers[0]! });
+    if (gets === 1) {
+      res.write(whole.subarray(0, whole.length >> 1), () => setTimeout(() => res.socket?.destroy(), 300));
+    } else res.end(whole);
+    return true;
+  };
+  await pull(`${host}/restart/app:1`);
+  assert.equal(gets, 2);
+  const lower = await snapshotter.layerDir(img.diffIDs[0]!);
+  assert.equal(readFileSync(join(lower, 'zz-big')).length, 4 << 20);
+  assert.equal((await snapshotter.stat(chainIDs(img.diffIDs)[1]!)).kind, 'committed');
+  // no extraction left behind: one directory per committed layer
+  const active: string[] = [];
+  await snapshotter.walk((info) => void active.push(info.name), { kind: 'active' });
+  assert.deepEqual(active, []);
+  assert.equal(snapshotFiles(dataRoot, 'zz-big').length, 1);
 });

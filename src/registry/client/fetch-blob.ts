@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContentStore } from '../../content/index.ts';
-import { openWriter } from '../../content/index.ts';
+import { openWriter, type Writer } from '../../content/index.ts';
 import { errorCode, failedPrecondition, isAlreadyExists, isFailedPrecondition, messageOf, wrap, type Digest, type Logger } from '../../lib/index.ts';
 import { RegistryApiError } from '../api/index.ts';
 import type { RemoteRepository } from './remote-repository.ts';
@@ -10,6 +10,8 @@ export interface FetchBlobOptions {
   onBytes?: (current: number) => void;
   /** Called once the bytes are all in, before the digest check. */
   onVerifying?: () => void;
+  /** Called with the ingest writer each time one is opened (a retry opens it again). */
+  onWriter?: (writer: Writer) => void;
   /** Labels set on commit. */
   labels?: Record<string, string>;
   /** Attempts after a transient failure (network error, 5xx); each resumes with Range. */
@@ -34,6 +36,7 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
     options.signal?.throwIfAborted();
     const w = await openWriter(store, ref, { expected: { digest: desc.digest, size: desc.size } });
     if (!w) return false;
+    options.onWriter?.(w);
     try {
       let offset = w.offset;
       if (offset > desc.size) {

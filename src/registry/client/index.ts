@@ -5,7 +5,7 @@ export { Authorizer, parseChallenge, type Challenge } from './authorizer.ts';
 export { DockerConfig, decodeRegistryAuth, defaultDockerConfigDir, dockerHubAuthKey, type Credentials } from './docker-config.ts';
 export { parseReference, formatReference, familiarName, familiarRepository, dockerHubDomain, type ImageReference } from './reference.ts';
 export { hostPlatform, parsePlatform, formatPlatform, selectPlatformManifest, type Platform } from './platform.ts';
-export { pullImage, distributionSourceLabel, addSourceLabel, type PulledImage, type PullOptions, type UnpackHook } from './pull.ts';
+export { pullImage, distributionSourceLabel, addSourceLabel, type PulledImage, type PullOptions, type UnpackHook, type DownloadingBlob } from './pull.ts';
 export { pushImage, type PushOptions, type PushResult } from './push.ts';
 export { fetchBlob, type FetchBlobOptions } from './fetch-blob.ts';
 export { progressStream, progressBar, shortId, type ProgressMessage, type ProgressCallback } from './progress.ts';

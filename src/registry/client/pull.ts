@@ -1,4 +1,4 @@
-import type { ContentStore } from '../../content/index.ts';
+import type { ContentStore, ReaderAt, Writer } from '../../content/index.ts';
 import { writeBlob } from '../../content/index.ts';
 import { invalidArgument, isNotFound, notFound, wrap, type Digest, type Logger } from '../../lib/index.ts';
 import { isImageManifestMediaType, isIndexMediaType, mediaTypes } from '../api/index.ts';
@@ -37,7 +37,24 @@ export type UnpackHook = (
   image: PulledImage,
   onLayer: (layer: Descriptor, event: 'extracting' | 'complete', current?: number, total?: number) => void,
   ready: (digest: string) => Promise<void>,
+  downloading: (digest: string) => Promise<DownloadingBlob | undefined>,
 ) => Promise<void>;
+
+/**
+ * A blob of the pull while it downloads, for an unpack that reads it as it arrives (the hook's
+ * `downloading(digest)` waits until its download starts; undefined once it is in). Whatever is
+ * made from it must wait for `verified`.
+ */
+export interface DownloadingBlob {
+  /** A reader over the ingest file (its own descriptor), readable past its size as it grows. */
+  open(): Promise<ReaderAt>;
+  /** Bytes on disk so far. */
+  available(): number;
+  watch(fn: () => void): () => void;
+  /** Resolves when the blob is committed (digest checked); rejects if the pull failed, or if the
+   * download restarted from zero (read the committed blob then). */
+  readonly verified: Promise<void>;
+}
 
 export interface PullOptions {
   /** Platform to select from an index (default: this host), `linux/arm64/v8` or a Platform. */
@@ -140,6 +157,10 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
       arrivals.set(q.desc.digest, { promise, resolve, reject });
     }
     const ready = (digest: string): Promise<void> => arrivals.get(digest)?.promise ?? Promise.resolve();
+    // Blobs being written, for an unpack that reads them as they arrive.
+    const inProgress = new Map<string, DownloadState>();
+    for (const q of work) inProgress.set(q.desc.digest, new DownloadState(arrivals.get(q.desc.digest)!.promise));
+    const downloading = async (digest: string): Promise<DownloadingBlob | undefined> => inProgress.get(digest)?.handle();
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -149,9 +170,14 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
         const throttle = new ProgressThrottle((current) => {
           if (layer) emit({ status: 'Downloading', id, progressDetail: { current, total: desc.size }, progress: progressBar(current, desc.size) });
         });
+        const state = inProgress.get(desc.digest);
         const got = await fetchBlob(store, repo, desc, {
           labels,
-          onBytes: (n) => throttle.update(n, n === desc.size),
+          onWriter: (w) => state?.opened(w),
+          onBytes: (n) => {
+            state?.wrote(n);
+            throttle.update(n, n === desc.size);
+          },
           onVerifying: () => layer && emit({ status: 'Verifying Checksum', id }),
           retries: options.retries ?? 5,
           ...(options.signal ? { signal: options.signal } : {}),
@@ -203,6 +229,7 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
           else emit({ status: 'Pull complete', id });
         },
         ready,
+        downloading,
       );
       // a failed unpack stops further downloads; the download error wins when both fail
       const [d, u] = await Promise.allSettled([downloads, unpacking.catch((err: unknown) => ((failed = true), Promise.reject(err)))]);
@@ -221,5 +248,69 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
     return pulled;
   } catch (err) {
     throw wrap(err, what);
+  }
+}
+
+/** One blob's download as DownloadingBlob sees it: its writer, the bytes written, its end. */
+class DownloadState {
+  private writer: Writer | undefined;
+  private written = 0;
+  private readonly watchers = new Set<() => void>();
+  private restarted = false;
+  private done = false;
+  private readonly verified: Promise<void>;
+  private failVerified!: (err: unknown) => void;
+  private started!: () => void;
+  private readonly start: Promise<void>;
+
+  constructor(arrival: Promise<void>) {
+    this.start = new Promise<void>((resolve) => (this.started = resolve));
+    this.verified = new Promise<void>((resolve, reject) => {
+      this.failVerified = reject;
+      arrival.then(resolve, reject);
+    });
+    this.verified.catch(() => undefined);
+    // once in (or failed) the blob is read from the store: no more handles
+    arrival.then(
+      () => this.finish(),
+      () => this.finish(),
+    );
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.started();
+    for (const fn of this.watchers) fn();
+  }
+
+  opened(w: Writer): void {
+    this.writer = w;
+    this.written = w.offset;
+    this.started();
+  }
+
+  wrote(n: number): void {
+    if (n < this.written) {
+      // the ingest was truncated: bytes already handed out may change
+      this.restarted = true;
+      this.failVerified(new Error('the download restarted from the beginning'));
+    }
+    this.written = n;
+    for (const fn of this.watchers) fn();
+  }
+
+  async handle(): Promise<DownloadingBlob | undefined> {
+    await this.start;
+    const w = this.writer;
+    if (this.done || this.restarted || !w) return undefined;
+    return {
+      open: () => w.openReader(),
+      available: () => this.written,
+      watch: (fn) => {
+        this.watchers.add(fn);
+        return () => this.watchers.delete(fn);
+      },
+      verified: this.verified,
+    };
   }
 }
