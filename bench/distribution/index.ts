@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { LocalContentStore, writeBlob, type ContentStore } from '../../src/content/index.ts';
 import { RegistryClient } from '../../src/registry/client/index.ts';
 import { startDaemon } from '../../test/helpers/daemon.ts';
+import { dockerCli, median, startDockerd } from '../helpers/peers.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -20,6 +21,7 @@ const mib = 1024 * 1024;
 const layerMiB = Number(process.env['BENCH_LAYER_MIB'] ?? 50);
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-distribution-'));
 const children: ChildProcess[] = [];
+const PULLS = Number(process.env['BENCH_PULLS'] ?? 3);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -99,13 +101,13 @@ function tarHeader(name: string, size: number): Buffer {
 }
 
 /** The same size of image as makeImage, but with real tar layers (a daemon pull unpacks them). */
-async function makeTarImage(store: ContentStore): Promise<{ digest: `${string}:${string}`; bytes: number }> {
+async function makeTarImage(store: ContentStore, filesPerLayer = layerMiB): Promise<{ digest: `${string}:${string}`; bytes: number }> {
   const layers = [];
   const diffIDs = [];
   let bytes = 0;
   for (let i = 0; i < 4; i++) {
     const parts: Buffer[] = [];
-    for (let f = 0; f < layerMiB; f++) {
+    for (let f = 0; f < filesPerLayer; f++) {
       parts.push(tarHeader(`l${i}-f${f}.bin`, mib), randomBytes(mib));
     }
     parts.push(Buffer.alloc(1024));
@@ -122,10 +124,14 @@ async function makeTarImage(store: ContentStore): Promise<{ digest: `${string}:$
   return { digest: m.digest, bytes };
 }
 
-/** docker pull / docker push through a private berthd (Engine API), where the docker CLI is installed. */
-async function daemonRows(rows: Array<[string, number | undefined, string?]>, host: string, pushHost: string): Promise<void> {
-  const docker = '/usr/local/bin/docker';
-  if (!existsSync(docker)) {
+/**
+ * `docker pull` (download and unpack) through a private berthd and through a private dockerd,
+ * from the same registry, interleaved: each daemon first pulls a small image (its code paths
+ * loaded and warm), then the big one PULLS times, removed and pruned in between; medians.
+ * Then `docker push` through berthd.
+ */
+async function daemonRows(rows: Array<[string, number | undefined, string?]>, host: string, pushHost: string, warmRef: string): Promise<void> {
+  if (!existsSync(dockerCli)) {
     rows.push(['docker pull/push through berthd', undefined, 'docker CLI not installed']);
     return;
   }
@@ -133,16 +139,40 @@ async function daemonRows(rows: Array<[string, number | undefined, string?]>, ho
   const img = await makeTarImage(store);
   const c = new RegistryClient({ content: store, dockerConfig: null });
   await c.push(`${host}/bench/tar:v1`, { manifest: { digest: img.digest } });
+  const small = await makeTarImage(store, 1);
+  await c.push(warmRef, { manifest: { digest: small.digest } });
   await c.close();
   const d = await startDaemon(undefined, { args: ['--log-level', 'error'] });
+  const dd = await startDockerd(join(work, 'dockerd'));
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(work, 'docker-config') };
-    delete env['NODE_EXTRA_CA_CERTS'];
-    const docker$ = (...args: string[]) => run(docker, args, { env, maxBuffer: 64 * mib });
-    rows.push(['docker pull ← berth-registry through berthd (unpacked)', await time(() => docker$('pull', '-q', `${host}/bench/tar:v1`))]);
-    await docker$('tag', `${host}/bench/tar:v1`, `${pushHost}/bench/pushed:v1`);
-    rows.push([`docker push → ${pushHost === host ? 'berth-registry' : 'distribution registry'} through berthd`, await time(() => docker$('push', '-q', `${pushHost}/bench/pushed:v1`))]);
+    const daemons: Array<{ name: string; host: string; times: number[] }> = [{ name: 'berthd', host: d.host, times: [] }];
+    if (dd) daemons.push({ name: 'dockerd', host: `unix://${dd.socket}`, times: [] });
+    const docker$ = (daemonHost: string, ...args: string[]) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: daemonHost, DOCKER_CONFIG: join(work, 'docker-config') };
+      delete env['NODE_EXTRA_CA_CERTS'];
+      return run(dockerCli, args, { env, maxBuffer: 64 * mib });
+    };
+    const ref = `${host}/bench/tar:v1`;
+    for (const dm of daemons) await docker$(dm.host, 'pull', '-q', warmRef);
+    for (let i = 0; i < PULLS; i++) {
+      for (const dm of daemons) {
+        dm.times.push(await time(() => docker$(dm.host, 'pull', '-q', ref)));
+        await docker$(dm.host, 'rmi', '-f', ref);
+        await docker$(dm.host, 'image', 'prune', '-af');
+      }
+    }
+    for (const dm of daemons) {
+      rows.push([`docker pull ← berth-registry through ${dm.name} (unpacked), median of ${PULLS}`, median(dm.times)]);
+    }
+    if (dd) {
+      const [b, k] = daemons.map((dm) => median(dm.times));
+      rows.push(['docker pull: dockerd time / berthd time', undefined, `${(k! / b!).toFixed(2)}× (target ≥ 2)`]);
+    } else rows.push(['docker pull through dockerd', undefined, 'dockerd not installed (apt-get install docker.io)']);
+    await docker$(d.host, 'pull', '-q', ref);
+    await docker$(d.host, 'tag', ref, `${pushHost}/bench/pushed:v1`);
+    rows.push([`docker push → ${pushHost === host ? 'berth-registry' : 'distribution registry'} through berthd`, await time(() => docker$(d.host, 'push', '-q', `${pushHost}/bench/pushed:v1`))]);
   } finally {
+    await dd?.stop();
     await d.cleanup();
   }
 }
@@ -199,7 +229,7 @@ async function main(): Promise<void> {
     if (dist) rows.push(['skopeo copy ← distribution registry (OCI layout)', await skopeoPull(dist, 2)]);
   } else rows.push(['skopeo copy', undefined, 'skopeo not installed']);
   await pusher.close();
-  await daemonRows(rows, berth, dist ?? berth);
+  await daemonRows(rows, berth, dist ?? berth, `${berth}/warm/tar:v1`);
 
   console.log(`image: 4 layers, ${size.toFixed(1)} MiB over loopback`);
   console.log(`${'operation'.padEnd(52)} ${'seconds'.padStart(8)} ${'MiB/s'.padStart(8)}`);
