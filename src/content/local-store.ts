@@ -562,6 +562,7 @@ class LocalWriter implements Writer {
     if (wantDigest && wantDigest !== actual) {
       throw failedPrecondition(`${what}: unexpected digest ${actual}, expected ${wantDigest}`);
     }
+    options.onVerified?.();
     await this.init.fh.sync();
     await this.init.fh.close();
     this.closed = true;

@@ -93,6 +93,8 @@ export interface WriterOptions {
 
 export interface CommitOptions {
   labels?: Labels;
+  /** Called once size and digest are checked, before the bytes are synced and made visible. */
+  onVerified?: () => void;
 }
 
 /** One open ingest. At most one Writer per ref is open at a time in a store. */

@@ -1,4 +1,4 @@
-import type { BlobRef, ContentStore, Info, Labels, ReadStreamOptions, ReaderAt, Status, Writer, WriterOptions } from '../content/index.ts';
+import type { BlobRef, CommitOptions, ContentStore, Info, Labels, ReadStreamOptions, ReaderAt, Status, Writer, WriterOptions } from '../content/index.ts';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../lib/index.ts';
 import type { LeaseManager } from './leases.ts';
@@ -50,7 +50,7 @@ export function leasedContent(store: ContentStore, leases: LeaseManager, leaseId
         digest: () => w.digest(),
         status: () => w.status(),
         truncate: (size) => w.truncate(size),
-        async commit(size?: number, expected?: string, commitOptions?: { labels?: Labels }): Promise<Digest> {
+        async commit(size?: number, expected?: string, commitOptions?: CommitOptions): Promise<Digest> {
           // Held before the blob becomes visible, so no collection can see it unreferenced.
           await hold(expected ?? w.digest());
           return w.commit(size, expected, commitOptions);

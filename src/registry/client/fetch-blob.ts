@@ -10,6 +10,8 @@ export interface FetchBlobOptions {
   onBytes?: (current: number) => void;
   /** Called once the bytes are all in, before the digest check. */
   onVerifying?: () => void;
+  /** Called once the bytes are checked against the digest, before they are synced and committed. */
+  onVerified?: () => void;
   /** Called with the ingest writer each time one is opened (a retry opens it again). */
   onWriter?: (writer: Writer) => void;
   /** Labels set on commit. */
@@ -90,7 +92,7 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
         }
       }
       options.onVerifying?.();
-      await w.commit(desc.size, desc.digest, options.labels ? { labels: options.labels } : {});
+      await w.commit(desc.size, desc.digest, { ...(options.labels ? { labels: options.labels } : {}), ...(options.onVerified ? { onVerified: options.onVerified } : {}) });
       return true;
     } catch (err) {
       await w.close().catch(() => undefined);

@@ -51,8 +51,8 @@ export interface DownloadingBlob {
   /** Bytes on disk so far. */
   available(): number;
   watch(fn: () => void): () => void;
-  /** Resolves when the blob is committed (digest checked); rejects if the pull failed, or if the
-   * download restarted from zero (read the committed blob then). */
+  /** Resolves once the blob's digest is checked; rejects if the pull failed, or if the download
+   * restarted from zero (read the committed blob then). */
   readonly verified: Promise<void>;
 }
 
@@ -174,6 +174,7 @@ export async function pullImage(store: ContentStore, repo: RemoteRepository, ref
         const got = await fetchBlob(store, repo, desc, {
           labels,
           onWriter: (w) => state?.opened(w),
+          onVerified: () => state?.checked(),
           onBytes: (n) => {
             state?.wrote(n);
             throttle.update(n, n === desc.size);
@@ -259,6 +260,7 @@ class DownloadState {
   private restarted = false;
   private done = false;
   private readonly verified: Promise<void>;
+  private passVerified!: () => void;
   private failVerified!: (err: unknown) => void;
   private started!: () => void;
   private readonly start: Promise<void>;
@@ -266,6 +268,7 @@ class DownloadState {
   constructor(arrival: Promise<void>) {
     this.start = new Promise<void>((resolve) => (this.started = resolve));
     this.verified = new Promise<void>((resolve, reject) => {
+      this.passVerified = resolve;
       this.failVerified = reject;
       arrival.then(resolve, reject);
     });
@@ -287,6 +290,11 @@ class DownloadState {
     this.writer = w;
     this.written = w.offset;
     this.started();
+  }
+
+  /** The digest matched: what was extracted from it may be committed (the blob's own commit follows). */
+  checked(): void {
+    if (!this.restarted) this.passVerified();
   }
 
   wrote(n: number): void {
