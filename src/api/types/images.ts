@@ -1,4 +1,6 @@
 /** Engine API wire types for `/images` (list, inspect, history, delete, prune) and `/commit`. */
+import type { ContainerConfigWire } from './containers.ts';
+
 export interface ImageSummary {
   Id: string;
   ParentId: string;
@@ -16,30 +18,13 @@ export interface ImageSummary {
 }
 
 /** The container config part of an image config, as docker shows it (`Config` in inspect). */
-export interface ImageContainerConfig {
-  Hostname?: string;
-  Domainname?: string;
-  User?: string;
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  ExposedPorts?: Record<string, object> | null;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  StdinOnce?: boolean;
-  Env?: string[] | null;
+export type ImageContainerConfig = Omit<ContainerConfigWire, 'Cmd' | 'Entrypoint' | 'Healthcheck' | 'NetworkDisabled' | 'MacAddress' | 'StopTimeout' | 'Shell'> & {
+  /** An image's command lines are always lists (a container create may send a string). */
   Cmd?: string[] | null;
-  Healthcheck?: unknown;
-  ArgsEscaped?: boolean;
-  Image?: string;
-  Volumes?: Record<string, object> | null;
-  WorkingDir?: string;
   Entrypoint?: string[] | null;
-  OnBuild?: string[] | null;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
+  Healthcheck?: unknown;
   Shell?: string[];
-}
+};
 
 export interface ImageInspect {
   Id: string;

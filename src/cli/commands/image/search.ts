@@ -1,3 +1,4 @@
+import type { ImageSearchResult } from '../../../api/types/index.ts';
 import { toFilters } from '../../../client/index.ts';
 import type { Command } from '../../context.ts';
 import { UsageError } from '../../parse/flags.ts';
@@ -5,14 +6,6 @@ import { formatRows } from '../../format/formatter.ts';
 import { ellipsis } from '../../format/humanize.ts';
 import { filterFlag, formatFlag, formatOption } from '../shared.ts';
 import { registryAuthFor } from './pull-image.ts';
-
-interface SearchResult {
-  name: string;
-  description: string;
-  star_count: number;
-  is_official: boolean;
-  is_automated: boolean;
-}
 
 const headers = { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL', IsAutomated: 'AUTOMATED' };
 
@@ -35,7 +28,7 @@ export const command: Command = {
     const limit = limitRaw === undefined || limitRaw === '' ? undefined : Number(limitRaw);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError(`invalid argument ${JSON.stringify(limitRaw)} for "--limit" flag: must be a number`);
     const filters = toFilters(flags.list('filter'));
-    const results = await ctx.engine().client.json<SearchResult[]>('GET', '/images/search', {
+    const results = await ctx.engine().client.json<ImageSearchResult[]>('GET', '/images/search', {
       query: { term, limit: limit || undefined, filters },
       headers: { 'X-Registry-Auth': await registryAuthFor(ctx, term) },
     });
