@@ -226,11 +226,27 @@ function emitArch(asm: BpfAssembler, arch: SeccompArchInfo, rules: { names: stri
       bySyscall.set(nr, entry);
     }
   }
-  const numbers = [...bySyscall.keys()].sort((a, b) => a - b);
-  for (const nr of numbers) {
+  // Consecutive numbers with the same unconditional action share one range test: docker's
+  // profile is ~50 ranges per arch instead of ~300 syscalls, a program a fifth as long, which the
+  // kernel checks, converts, JITs and pre-evaluates per syscall (the action cache) at each load.
+  const ranges: { lo: number; hi: number; entry: SyscallRules }[] = [];
+  for (const nr of [...bySyscall.keys()].sort((a, b) => a - b)) {
     const entry = bySyscall.get(nr)!;
+    const last = ranges.at(-1);
+    const plain = (e: SyscallRules) => e.conditional.length === 0;
+    if (last && last.hi === nr - 1 && plain(last.entry) && plain(entry) && last.entry.unconditional === entry.unconditional) last.hi = nr;
+    else ranges.push({ lo: nr, hi: nr, entry });
+  }
+  const unlisted = asm.label();
+  for (const { lo, hi, entry } of ranges) {
     const next = asm.label();
-    asm.jump(BPF.JMP_JEQ_K, nr, null, next);
+    if (lo === hi) {
+      asm.jump(BPF.JMP_JEQ_K, lo, null, next);
+    } else {
+      // the ranges ascend, so a number below this one (and above the last) is listed nowhere
+      asm.jump(BPF.JMP_JGT_K, hi, next, null);
+      asm.jump(BPF.JMP_JGE_K, lo, null, unlisted);
+    }
     for (const rule of entry.conditional) {
       const fail = asm.label();
       for (const arg of rule.args) emitCondition(asm, arg, fail);
@@ -241,6 +257,7 @@ function emitArch(asm: BpfAssembler, arch: SeccompArchInfo, rules: { names: stri
     asm.stmt(BPF.RET_K, entry.unconditional ?? defaultRet);
     asm.place(next);
   }
+  asm.place(unlisted);
   asm.stmt(BPF.RET_K, defaultRet);
   // Every branch above ends in a return, and the accumulator holds nr at each `next` label
   // because bodies never fall through to it.

@@ -277,3 +277,28 @@ test('dockerDefaultSeccomp denies privileged syscalls without their capability',
   assert.equal(run(armProg.program, { nr: aarch64Syscalls['mount']!, arch: AUDIT_ARCH.AARCH64 }), EPERM);
   assert.equal(run(armProg.program, { nr: 0 }), SECCOMP_RET.KILL_PROCESS);
 });
+
+test('compileSeccomp gives every syscall number of every arch its action, ranges included', () => {
+  const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_CHROOT'];
+  const profile = dockerDefaultSeccomp(caps, 'SCMP_ARCH_X86_64');
+  const out = compileSeccomp(profile, x64);
+  // consecutive syscalls with one action share a range test (a fifth of one test per syscall)
+  assert.ok(out.length < 800, `${out.length} instructions`);
+  const defaultRet = errno(profile.defaultErrnoRet ?? 1);
+  const tables: [Record<string, number>, number][] = [[x86_64Syscalls, AUDIT_ARCH.X86_64], [i386Syscalls, AUDIT_ARCH.I386], [x32Syscalls, AUDIT_ARCH.X86_64]];
+  let checked = 0;
+  for (const [table, arch] of tables) {
+    const byNr = new Map(Object.entries(table).map(([name, n]) => [n, name]));
+    const numbers = [...byNr.keys()];
+    for (let n = Math.min(...numbers); n <= Math.max(...numbers) + 2; n++) {
+      const name = byNr.get(n);
+      const rules = (profile.syscalls ?? []).filter((s) => name !== undefined && s.names.includes(name));
+      if (rules.some((s) => (s.args?.length ?? 0) > 0)) continue; // argument conditions: tested above
+      const rule = rules[0];
+      const want = rule ? (rule.action === 'SCMP_ACT_ALLOW' ? SECCOMP_RET.ALLOW : errno(rule.errnoRet ?? 1)) : defaultRet;
+      assert.equal(run(out.program, { nr: n, arch }), want, `${name ?? 'unlisted'} (${n}) on arch ${arch.toString(16)}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 900, `${checked} numbers checked`);
+});
