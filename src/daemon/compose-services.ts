@@ -8,7 +8,7 @@ import type { Logger } from '../lib/index.ts';
 import { metadataDbPath, migrate, openMetadataDb } from '../metadata/index.ts';
 import { RegistryClient } from '../registry/client/index.ts';
 import { Runtime } from '../runtime/index.ts';
-import { cleanupUnpacks, OverlaySnapshotter, unpackImage } from '../snapshots/index.ts';
+import { cleanupUnpacks, OverlaySnapshotter, unpackImage, type Snapshotter } from '../snapshots/index.ts';
 import { VolumeService } from '../volumes/index.ts';
 import { DaemonBuildBackend } from './build-backend.ts';
 import type { DaemonConfig } from './config.ts';
@@ -122,7 +122,7 @@ export async function composeServices(options: ComposeOptions): Promise<Services
     dataRoot: config.dataRoot,
     execRoot: config.execRoot,
     snapshotter,
-    images: unpackingImageProvider(imageService, images),
+    images: unpackingImageProvider(imageService, images, snapshotter),
     volumes: { acquire: (name, o) => volumes.acquire(name, o), remove: (name) => volumes.release(name) },
     events,
     log,
@@ -189,14 +189,15 @@ export async function composeServices(options: ComposeOptions): Promise<Services
 /**
  * The container service's image port: the image's config and top snapshot, unpacking any
  * missing layer first (images loaded or imported before a crash, or whose snapshots were
- * collected).
+ * collected). A committed top snapshot has every layer below it (a snapshot keeps its parents).
  */
-function unpackingImageProvider(service: ImageService, images: DaemonImageBackend): ImageProvider {
+function unpackingImageProvider(service: ImageService, images: DaemonImageBackend, snapshotter: Snapshotter): ImageProvider {
+  const committed = (key: string) => snapshotter.stat(key).then((info) => info.kind === 'committed', () => false);
   return {
     async resolve(ref) {
       const img = await service.getImage(ref);
-      await images.ensureUnpacked(img);
       const top = img.chainIds.at(-1);
+      if (top === undefined || !(await committed(top))) await images.ensureUnpacked(img);
       return { id: img.id, config: (img.config.config ?? {}) as ImageRuntimeConfig, ...(top ? { snapshotParent: top } : {}) };
     },
   };
