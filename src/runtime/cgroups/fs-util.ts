@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { readdir, rmdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -10,6 +10,28 @@ export function writeCgroupFile(dir: string, file: string, value: string): void 
     writeFileSync(join(dir, file), value);
   } catch (err) {
     throw wrap(err, `write ${JSON.stringify(join(dir, file))} = ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Writes each [file, value] in order, one write(2) per value (devices.allow and devices.deny
+ * take one rule per write), each file opened once.
+ */
+export function writeCgroupLines(dir: string, writes: readonly (readonly [string, string])[]): void {
+  const fds = new Map<string, number>();
+  try {
+    for (const [file, value] of writes) {
+      const path = join(dir, file);
+      try {
+        let fd = fds.get(file);
+        if (fd === undefined) fds.set(file, (fd = openSync(path, 'w')));
+        writeSync(fd, value);
+      } catch (err) {
+        throw wrap(err, `write ${JSON.stringify(path)} = ${JSON.stringify(value)}`);
+      }
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
   }
 }
 
@@ -104,9 +126,16 @@ export async function waitUntil(done: () => boolean | Promise<boolean>, timeoutM
 /**
  * Removes a cgroup directory and any below it, deepest first (siblings side by side, off the
  * event loop). A cgroup directory is removed with rmdir (its files are kernel files); EBUSY
- * right after the last process exits is retried.
+ * right after the last process exits is retried. The usual cgroup has no children: one rmdir.
  */
 export async function removeCgroupDir(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+    return;
+  } catch (err) {
+    if (errorCode(err) === 'not-found') return;
+    // not empty (child cgroups) or busy: the children first, then retry
+  }
   let children: string[];
   try {
     children = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);

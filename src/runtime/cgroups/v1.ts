@@ -6,7 +6,7 @@ import type { LinuxDeviceCgroup, LinuxResources } from '../spec/index.ts';
 import type { BlkioEntry, CgroupStats, ContainerCgroupManager } from './manager.ts';
 import {
   collectPids, hasFile, killAll, optional, parseKeyValues, readCgroupFile, readNumber, readOptional, removeCgroupDir,
-  waitUntil, writeCgroupFile,
+  waitUntil, writeCgroupFile, writeCgroupLines,
 } from './fs-util.ts';
 import { ownCgroups, resolveCgroupsPath, v1Hierarchies } from './paths.ts';
 
@@ -77,16 +77,16 @@ export class CgroupV1Manager implements ContainerCgroupManager {
   }
 
   private createDir(ctrl: string, dir: string): void {
-    if (existsSync(dir)) return;
     const mount = this.mounts[ctrl]!;
     if (!ctrl.split(',').includes('cpuset')) {
       try {
-        mkdirSync(dir, { recursive: true });
+        mkdirSync(dir, { recursive: true }); // one mkdir(2) for a new cgroup, nothing for an existing one
       } catch (err) {
         throw wrap(err, `create cgroup ${JSON.stringify(dir)}`);
       }
       return;
     }
+    if (existsSync(dir)) return;
     // A new cpuset cgroup starts with empty cpus and mems and refuses tasks: copy the parent's.
     let cur = mount;
     for (const part of relative(mount, dir).split('/')) {
@@ -230,11 +230,9 @@ export class CgroupV1Manager implements ContainerCgroupManager {
   }
 
   private setDevices(dir: string, rules: readonly LinuxDeviceCgroup[]): void {
-    writeCgroupFile(dir, 'devices.deny', 'a');
-    for (const rule of rules) {
-      const line = deviceRuleLine(rule);
-      writeCgroupFile(dir, rule.allow ? 'devices.allow' : 'devices.deny', line);
-    }
+    const writes: [string, string][] = [['devices.deny', 'a']];
+    for (const rule of rules) writes.push([rule.allow ? 'devices.allow' : 'devices.deny', deviceRuleLine(rule)]);
+    writeCgroupLines(dir, writes);
   }
 
   async freeze(frozen: boolean): Promise<void> {
