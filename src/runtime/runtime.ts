@@ -263,6 +263,9 @@ export class Runtime {
       await runHooks('prestart', spec.hooks?.prestart, hookState);
       await runHooks('createRuntime', spec.hooks?.createRuntime, hookState);
       if (hostHooks) channel.send('go');
+      // written while the process sets up (a failure below removes it with the rest)
+      stored.started = autostart;
+      this.store.write(stored);
       for (;;) {
         const line = await channel.next();
         if (line?.startsWith('warn ')) {
@@ -273,8 +276,6 @@ export class Runtime {
         throw this.shimError(line);
       }
       channel.close();
-      stored.started = autostart;
-      this.store.write(stored);
       if (autostart) await this.postStart(stored, spec);
       return this.ociState(stored, autostart ? 'running' : 'created');
     } catch (err) {
