@@ -561,11 +561,15 @@ export class ContainerService {
     return this.#releases.get(id) ?? Promise.resolve();
   }
 
-  /** Waits for the task's exit in the background and handles it once. */
+  /**
+   * Waits for the task's exit in the background and handles it once. The wait is asked for after
+   * a turn of the event loop: the start is answered first (an exit meanwhile is in the exit file).
+   */
   #watch(c: Container): void {
     if (this.#watching.has(c.id)) return;
     this.#watching.add(c.id);
-    this.#o.tasks.wait(c.id).then(
+    const waited = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#o.tasks.wait(c.id));
+    waited.then(
       (exit) => {
         this.#watching.delete(c.id);
         this.#handleExit(c.id, exit);
