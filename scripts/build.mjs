@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync, chmodSync, mkdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workerEntries } from './worker-entries.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 mkdirSync(join(root, 'bin'), { recursive: true });
@@ -38,9 +39,8 @@ const common = {
 const cli = entries.filter((e) => e.endsWith('/berth.ts'));
 const others = entries.filter((e) => !cli.includes(e));
 if (cli.length) await build({ ...common, entryPoints: cli, outdir: join(root, 'dist', 'cli') });
-// Worker threads are entry points of the daemon-side bundle too (no bin/ wrapper): the layer
-// worker is loaded from dist/layer-worker.js, next to the chunks that start it.
-const workers = { 'layer-worker': join(root, 'src', 'snapshots', 'layer-worker-main.ts') };
+// Worker threads are entry points of the daemon-side bundle too (no bin/ wrapper).
+const workers = Object.fromEntries(Object.entries(workerEntries).map(([name, src]) => [name, join(root, src)]));
 const named = Object.fromEntries(others.map((e) => [e.split('/').pop().replace(/\.ts$/, ''), e]));
 if (others.length) await build({ ...common, entryPoints: { ...named, ...workers }, outdir: join(root, 'dist') });
 

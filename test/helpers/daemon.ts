@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { apiRequest, type ApiRequestOptions, type ApiResponse } from './api-client.ts';
 import { BridgeFirewall } from '../../src/network/index.ts';
 import { chainPrefixFor } from '../../src/daemon/network-wiring.ts';
+import { workerEntries } from '../../scripts/worker-entries.mjs';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -60,7 +61,9 @@ export function berthdCommand(): string[] {
     const r = spawnSync(
       join(root, 'node_modules', 'esbuild', 'bin', 'esbuild'),
       [
-        join(root, 'src/cmd/berthd.ts'),
+        `berthd=${join(root, 'src/cmd/berthd.ts')}`,
+        // the worker threads berthd starts, bundled beside it as the build does
+        ...Object.entries(workerEntries).map(([name, src]) => `${name}=${join(root, src)}`),
         '--bundle',
         '--platform=node',
         '--format=esm',

@@ -1,0 +1,2 @@
+/** See worker-entries.mjs. */
+export declare const workerEntries: Readonly<Record<string, string>>;
