@@ -6,6 +6,9 @@ import { applyOpenedLayer, openLayer, type ApplyLayerOptions, type ApplyLayerRes
 import { readAhead, type BlobReaderAt } from './decompress.ts';
 import type { GrowingReaderAt } from './growing-blob.ts';
 
+/** How long the layer worker stays without a job before its thread ends. */
+const IDLE_MS = 15_000;
+
 /** What the main thread sends the layer worker (layer-worker-main.ts). */
 export type LayerWorkerRequest =
   | { op: 'open'; id: number; fd: number; knownDigest?: string; aheadBytes?: number; growing?: { size: number; available: number } }
@@ -59,6 +62,7 @@ class LayerWorker {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(private readonly entry: { script: string; eval: boolean }) {}
 
@@ -88,7 +92,20 @@ class LayerWorker {
     w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
     w.unref();
     this.worker = w;
+    this.armIdle();
     return w;
+  }
+
+  /** With no job for a while the thread ends (its memory with it); the next job starts another. */
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      const w = this.worker;
+      if (!w || this.pending.size > 0) return;
+      this.worker = undefined;
+      void w.terminate();
+    }, IDLE_MS);
+    this.idle.unref();
   }
 
   private onReply(m: LayerWorkerReply): void {
@@ -111,12 +128,14 @@ class LayerWorker {
 
   private track(id: number, p: Pending): void {
     if (this.pending.size === 0) this.worker?.ref();
+    clearTimeout(this.idle);
     this.pending.set(id, p);
   }
 
   private settle(id: number): void {
-    this.pending.delete(id);
-    if (this.pending.size === 0) this.worker?.unref();
+    if (!this.pending.delete(id) || this.pending.size > 0) return;
+    this.worker?.unref();
+    this.armIdle();
   }
 
   async open(reader: BlobReaderAt & { fd: number }, options: OpenLayerOptions): Promise<LayerJob> {
