@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { isInvalidArgument, sha256 } from '../lib/index.ts';
 import type { BlobReaderAt } from './decompress.ts';
@@ -42,7 +43,7 @@ test('a layer opened from a file is extracted on the worker thread with its diff
   const tar = await buildTar([
     { name: 'etc/', type: 'directory' },
     { name: 'etc/hostname', data: 'layer-worker\n' },
-    { name: 'big.bin', data: Buffer.alloc(3 * 1024 * 1024, 7) },
+    { name: 'big.bin', data: randomBytes(5 * 1024 * 1024) }, // does not compress: the blob is big enough for the worker
   ]);
   const blob = join(dir, 'blob');
   writeFileSync(blob, gzipSync(tar));
@@ -61,7 +62,7 @@ test('a layer opened from a file is extracted on the worker thread with its diff
     assert.equal(r.diffID, sha256(tar));
     assert.equal(r.compression, 'gzip');
     assert.equal(readFileSync(join(target, 'etc/hostname'), 'utf8'), 'layer-worker\n');
-    assert.equal(readFileSync(join(target, 'big.bin')).length, 3 * 1024 * 1024);
+    assert.equal(readFileSync(join(target, 'big.bin')).length, 5 * 1024 * 1024);
   }
   for (let i = 0; i < 50 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(openFds(), before, 'no descriptor is left open');
@@ -71,7 +72,7 @@ test('errors from the worker keep their code and message; a dropped or canceled 
   const dir = tempDir(t);
   // a hostile entry: refused with invalid-argument, as on the main thread
   const evil = join(dir, 'evil');
-  writeFileSync(evil, gzipSync(await buildTar([{ name: '../escape', data: 'x' }])));
+  writeFileSync(evil, gzipSync(await buildTar([{ name: '../escape', data: 'x' }, { name: 'pad', data: randomBytes(5 << 20) }])));
   const out = join(dir, 'out');
   mkdirSync(out);
   const job = await openLayerJob(await fileReader(evil));
@@ -79,7 +80,7 @@ test('errors from the worker keep their code and message; a dropped or canceled 
 
   // truncated gzip: the decompression error reaches the caller
   const bad = join(dir, 'bad');
-  const good = gzipSync(await buildTar([{ name: 'f', data: Buffer.alloc(1 << 20, 1) }]));
+  const good = gzipSync(await buildTar([{ name: 'f', data: randomBytes(10 << 20) }]));
   writeFileSync(bad, good.subarray(0, good.length >> 1));
   const broken = await openLayerJob(await fileReader(bad));
   await assert.rejects(broken.apply(join(dir, 'out'), { whiteouts: 'flat' }), /unexpected end of file|apply layer/);
@@ -96,7 +97,7 @@ test('errors from the worker keep their code and message; a dropped or canceled 
   const target = join(dir, 'canceled');
   mkdirSync(target);
   const big = join(dir, 'big');
-  writeFileSync(big, gzipSync(await buildTar(Array.from({ length: 64 }, (_, i) => ({ name: `f${i}`, data: Buffer.alloc(1 << 20, i) })))));
+  writeFileSync(big, gzipSync(await buildTar(Array.from({ length: 16 }, (_, i) => ({ name: `f${i}`, data: randomBytes(1 << 20) })))));
   const ac = new AbortController();
   const running = (await openLayerJob(await fileReader(big))).apply(target, { whiteouts: 'flat', signal: ac.signal });
   ac.abort();

@@ -7,7 +7,9 @@ import { readAhead, type BlobReaderAt } from './decompress.ts';
 import type { GrowingReaderAt } from './growing-blob.ts';
 
 /** How long the layer worker stays without a job before its thread ends. */
-const IDLE_MS = 15_000;
+const IDLE_MS = 5_000;
+/** Smaller blobs are extracted on the calling thread: the worker would cost more than it saves. */
+const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
 /** What the main thread sends the layer worker (layer-worker-main.ts). */
 export type LayerWorkerRequest =
@@ -205,6 +207,11 @@ export function layerWorkerThread(): number | undefined {
   return shared ? shared.threadId() : undefined;
 }
 
+/** Whether a blob of `size` bytes is extracted on the layer worker (when it is a file). */
+export function onWorker(size: number): boolean {
+  return size >= WORKER_MIN_BYTES;
+}
+
 /** Starts the layer worker now (an unpack about to wait for downloads), so it is loaded by the time the first blob is in. */
 export function warmLayerWorker(): void {
   layerWorker()?.start();
@@ -212,11 +219,11 @@ export function warmLayerWorker(): void {
 
 /**
  * Opens a layer blob for extraction and starts decompressing it. The reader is owned by the job
- * (closed as soon as it is no longer needed). With a file descriptor behind the reader the work
- * runs on the layer worker thread; otherwise on this one.
+ * (closed as soon as it is no longer needed). With a file descriptor behind a reader of 4 MiB or
+ * more the work runs on the layer worker thread; otherwise on this one.
  */
 export async function openLayerJob(reader: BlobReaderAt, options: OpenLayerOptions = {}): Promise<LayerJob> {
-  const worker = reader.fd !== undefined ? layerWorker() : null;
+  const worker = reader.fd !== undefined && onWorker(reader.size) ? layerWorker() : null;
   if (worker) return worker.open(reader as BlobReaderAt & { fd: number }, options);
   return openStreamJob(readAhead(reader), options, (reader as Partial<GrowingReaderAt>).growing?.verified);
 }

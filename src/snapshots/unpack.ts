@@ -8,7 +8,7 @@ import type { ApplyLayerOptions } from './apply-layer.ts';
 import { chainIDs } from './chain-id.ts';
 import type { BlobReaderAt } from './decompress.ts';
 import type { GrowingReaderAt } from './growing-blob.ts';
-import { openLayerJob, openStreamJob, warmLayerWorker, type LayerJob } from './layer-worker.ts';
+import { onWorker, openLayerJob, openStreamJob, warmLayerWorker, type LayerJob } from './layer-worker.ts';
 import { lowerDirsOf } from './diff.ts';
 import type { Snapshotter } from './snapshotter.ts';
 
@@ -134,7 +134,7 @@ export class Unpacker {
     if (manifest.layers.length === 0) throw invalidArgument('unpack: image has no layers');
     const chain = chainIDs(diffIDs as Digest[]);
     // something is to be extracted: have the worker loaded while the blobs may still download
-    if (this.blobs.readerAt && !(await this.isCommitted(chain[chain.length - 1]!))) warmLayerWorker();
+    if (manifest.layers.some((l) => onWorker(l.size)) && this.blobs.readerAt && !(await this.isCommitted(chain[chain.length - 1]!))) warmLayerWorker();
     for (const layer of manifest.layers) {
       if (layer.mediaType && !layerMediaTypes.has(layer.mediaType)) {
         throw invalidArgument(`unpack: layer ${JSON.stringify(layer.digest)}: unsupported media type ${JSON.stringify(layer.mediaType)}`);
