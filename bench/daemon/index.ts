@@ -1,12 +1,14 @@
 // bench/daemon: berthd start-up to API ready and container run latency, next to dockerd
 // (Debian's docker.io, started privately as PEERS.md says) when it is installed.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiRequest } from '../../test/helpers/api-client.ts';
 import { berthdCommand, startDaemon, unmountUnder } from '../../test/helpers/daemon.ts';
-import { fmtMs as fmt, median, pidsMatching, pssKiB, rssKiB, startDockerd, timeDocker, waitPing } from '../helpers/peers.ts';
+import { fmtMs as fmt, median, pidsMatching, pssKiB, rssKiB, startDockerd, timeCrunRun, timeDocker, waitPing } from '../helpers/peers.ts';
+import { defaultSpec } from '../../src/runtime/index.ts';
 import { makeBusyboxRootfs } from '../../test/helpers/busybox-rootfs.ts';
 
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -31,15 +33,46 @@ async function berthdStartup(): Promise<number[]> {
   return times;
 }
 
-/** create → start → wait → remove over the Engine API, as a client library would. */
-async function apiRun(socket: string): Promise<number> {
+/** One Engine API call over a kept-alive connection of `agent` (as docker's SDKs and CLI make them). */
+function keepAliveCall(agent: Agent, socket: string, path: string, method: string, body?: unknown): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest({ socketPath: socket, path, method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(text) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/**
+ * create → start → wait → remove over the Engine API, as a client library would: with a
+ * kept-alive connection (`agent`), or a fresh connection per request.
+ */
+async function apiRun(socket: string, agent?: Agent): Promise<number> {
   const t0 = performance.now();
-  const c = await apiRequest(socket, '/v1.41/containers/create', { method: 'POST', body: { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } } });
-  const id = c.json().Id as string;
-  await apiRequest(socket, `/v1.41/containers/${id}/start`, { method: 'POST' });
-  await apiRequest(socket, `/v1.41/containers/${id}/wait`, { method: 'POST' });
-  await apiRequest(socket, `/v1.41/containers/${id}?force=1`, { method: 'DELETE' });
+  const call = async (path: string, method: string, body?: unknown) =>
+    agent ? keepAliveCall(agent, socket, path, method, body) : (await apiRequest(socket, path, { method, ...(body ? { body } : {}) })).text();
+  const id = (JSON.parse(await call('/v1.41/containers/create', 'POST', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } })) as { Id: string }).Id;
+  await call(`/v1.41/containers/${id}/start`, 'POST');
+  await call(`/v1.41/containers/${id}/wait`, 'POST');
+  await call(`/v1.41/containers/${id}?force=1`, 'DELETE');
   return performance.now() - t0;
+}
+
+/** apiRun `runs` times on one kept-alive connection. */
+async function apiRunsKeepAlive(socket: string): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) out.push(await apiRun(socket, agent).catch(() => NaN));
+  } finally {
+    agent.destroy();
+  }
+  return out;
 }
 
 const MANY = Number(process.env['BENCH_CONTAINERS'] ?? 100);
@@ -96,6 +129,7 @@ async function main(): Promise<void> {
     const d = await startDaemon(undefined, { dir: join(scratch, 'berthd') });
     const berthRun: number[] = [];
     const berthApi: number[] = [];
+    const berthApiKeep: number[] = [];
     const berthPs: number[] = [];
     let berthMany: ManyFigures | undefined;
     let dockerMany: ManyFigures | undefined;
@@ -103,6 +137,7 @@ async function main(): Promise<void> {
       timeDocker(d.socket, ['import', tar, 'busybox:latest']);
       for (let i = 0; i < runs; i++) berthRun.push(timeDocker(d.socket, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
       for (let i = 0; i < runs; i++) berthApi.push(await apiRun(d.socket).catch(() => NaN));
+      berthApiKeep.push(...(await apiRunsKeepAlive(d.socket)));
       for (let i = 0; i < runs; i++) berthPs.push(timeDocker(d.socket, ['ps']));
       process.stderr.write(`bench/daemon: berthd with ${MANY} containers\n`);
       berthMany = await manyContainers(d.socket, [d.process.pid ?? 0], ['berth-shim', d.dir]);
@@ -113,6 +148,7 @@ async function main(): Promise<void> {
     let dockerStart = NaN;
     const dockerRun: number[] = [];
     const dockerApi: number[] = [];
+    const dockerApiKeep: number[] = [];
     const dockerPs: number[] = [];
     process.stderr.write('bench/daemon: dockerd\n');
     const dd = await startDockerd(join(scratch, 'dockerd'));
@@ -122,6 +158,7 @@ async function main(): Promise<void> {
         timeDocker(dd.socket, ['import', tar, 'busybox:latest']);
         for (let i = 0; i < runs; i++) dockerRun.push(timeDocker(dd.socket, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
         for (let i = 0; i < runs; i++) dockerApi.push(await apiRun(dd.socket).catch(() => NaN));
+        dockerApiKeep.push(...(await apiRunsKeepAlive(dd.socket)));
         for (let i = 0; i < runs; i++) dockerPs.push(timeDocker(dd.socket, ['ps']));
         process.stderr.write(`bench/daemon: dockerd with ${MANY} containers\n`);
         dockerMany = await manyContainers(dd.socket, dd.pids, ['containerd-shim', join(scratch, 'dockerd')]);
@@ -133,9 +170,17 @@ async function main(): Promise<void> {
     const rows: [string, number, number][] = [
       ['daemon start to API ready (/_ping)', berthStart, dockerStart],
       ['docker run --rm --network none busybox true', median(berthRun), median(dockerRun)],
-      ['API create→start→wait→remove', median(berthApi), median(dockerApi)],
+      ['API create→start→wait→remove, a connection per request', median(berthApi), median(dockerApi)],
+      ['API create→start→wait→remove, one kept-alive connection', median(berthApiKeep), median(dockerApiKeep)],
       ['docker ps', median(berthPs), median(dockerPs)],
     ];
+    // the API path's peer: crun running `true` on a bundle of the same rootfs
+    const bundle = join(scratch, 'bundle');
+    mkdirSync(bundle);
+    const spec = defaultSpec({ terminal: false, args: ['true'], rootPath: rootfs });
+    spec.ociVersion = '1.0.2'; // crun 1.8 rejects later versions
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    const crun = timeCrunRun(bundle, join(scratch, 'crun-root'), Math.max(runs, 15));
     console.log(`bench/daemon (median of ${runs}; the docker CLI drives both daemons)`);
     console.log(`${'measure'.padEnd(58)}${'berthd'.padStart(12)}${'dockerd'.padStart(12)}`);
     for (const [name, b, k] of rows) console.log(`${name.padEnd(58)}${fmt(b).padStart(12)}${fmt(k).padStart(12)}`);
@@ -148,6 +193,7 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(58)}${fmtKiB(berthMany ? get(berthMany) : NaN).padStart(12)}${fmtKiB(dockerMany ? get(dockerMany) : NaN).padStart(12)}`);
     }
     console.log('(dockerd RSS counts dockerd + containerd)');
+    console.log(`crun run of the same rootfs (the API path's target): ${typeof crun === 'string' ? crun : fmt(median(crun))}`);
     if (!dd) console.log('dockerd: not installed or did not start (apt-get install docker.io for the comparison)');
     writeFileSync(join(scratch, 'done'), '');
   } finally {

@@ -9,6 +9,7 @@ import { binPath } from '../../src/lib/index.ts';
 import { Runtime, defaultSpec } from '../../src/runtime/index.ts';
 import { processPss } from '../../src/sys/index.ts';
 import { makeBusyboxRootfs } from '../../test/helpers/busybox-rootfs.ts';
+import { timeCrunRun } from '../helpers/peers.ts';
 
 const N = Number(process.env.BENCH_RUNS ?? 30);
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-rt-'));
@@ -63,16 +64,7 @@ const which = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`], { 
 const runc = which('runc');
 results.push(['runc run', runc ? timeCommand(runc, (i) => ['--root', join(dir, 'runc-root'), 'run', '-b', bundle, `runc${i}`]) : 'not installed']);
 
-const crun = which('crun');
-if (crun) {
-  // crun 1.8 refuses hybrid cgroups: run it in a mount namespace without the cgroup2 mount
-  const script = `umount /sys/fs/cgroup/unified 2>/dev/null; for i in $(seq 1 ${N}); do a=$(date +%s%N); ${crun} --root ${dir}/crun-root run -b ${bundle} crun$i >/dev/null 2>&1 || { echo fail; exit 1; }; b=$(date +%s%N); echo $(( (b - a) / 1000 )); done`;
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8', env });
-  const lines = r.stdout.trim().split('\n');
-  results.push(['crun run (in unshare -m)', r.status === 0 && !lines.includes('fail') ? lines.map((l) => Number(l) / 1000) : `failed: ${r.stderr.trim()}`]);
-} else {
-  results.push(['crun run', 'not installed']);
-}
+results.push(['crun run (in unshare -m)', timeCrunRun(bundle, join(dir, 'crun-root'), N)]);
 
 // monitor memory
 let pss = 'n/a';
