@@ -139,7 +139,7 @@ async function daemonRows(rows: Array<[string, number | undefined, string?]>, ho
   const img = await makeTarImage(store);
   const c = new RegistryClient({ content: store, dockerConfig: null });
   await c.push(`${host}/bench/tar:v1`, { manifest: { digest: img.digest } });
-  const small = await makeTarImage(store, 1);
+  const small = await makeTarImage(store, 5); // 5 MiB layers: big enough to go through the layer worker
   await c.push(warmRef, { manifest: { digest: small.digest } });
   await c.close();
   const d = await startDaemon(undefined, { args: ['--log-level', 'error'] });

@@ -6,8 +6,8 @@ import { applyOpenedLayer, openLayer, type ApplyLayerOptions, type ApplyLayerRes
 import { readAhead, type BlobReaderAt } from './decompress.ts';
 import type { GrowingReaderAt } from './growing-blob.ts';
 
-/** How long the layer worker stays without a job before its thread ends. */
-const IDLE_MS = 5_000;
+/** How long the layer worker stays without a job before its thread ends (a warm one extracts faster). */
+const IDLE_MS = 60_000;
 /** Smaller blobs are extracted on the calling thread: the worker would cost more than it saves. */
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 
