@@ -2,9 +2,8 @@
  * berth-shim: carries out a launch plan and then stays as the container's monitor.
  *
  *   berth-shim PLAN-FILE          (fd 3: a stream socket to the runtime that spawned it)
- *   berth-shim - [PADDING]        a standby: the monitor is forked at once and the runtime sends
- *                                 "plan <path>" when it has a container for it (the path then
- *                                 replaces "-" and the padding in the command line)
+ *   berth-shim -                  a standby: the monitor is forked at once and the runtime sends
+ *                                 "plan <path>" when it has a container for it
  *
  * The full protocol is in PROTOCOL.md beside this file. In short:
  *
@@ -51,9 +50,8 @@ static int report(const char *msg) {
 
 int main(int argc, char **argv) {
   struct shim_error err = {0};
-  int standby = argc >= 2 && strcmp(argv[1], "-") == 0;
-  if (!(argc == 2 || (standby && argc == 3)) || (argv[1][0] == '-' && !standby)) {
-    fprintf(stderr, "usage: berth-shim PLAN-FILE|- [PADDING] (with the runtime's sync socket on fd 3)\n");
+  if (argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0')) {
+    fprintf(stderr, "usage: berth-shim PLAN-FILE|- (with the runtime's sync socket on fd 3)\n");
     return 2;
   }
   if (fcntl(3, F_GETFD) < 0) {
@@ -64,6 +62,7 @@ int main(int argc, char **argv) {
   fcntl(3, F_SETFD, FD_CLOEXEC);
   /* "-": a standby shim, started before its container is planned; its monitor is forked
    * ahead and waits for "plan <path>" from the runtime */
+  int standby = strcmp(argv[1], "-") == 0;
   struct plan plan;
   if (!standby && plan_load(&plan, argv[1], &err) < 0) return report(err.msg);
   /* The monitor is neither the runtime's child nor a session leader: a new session here, then
@@ -87,13 +86,6 @@ int main(int argc, char **argv) {
     if (n <= 0) return 0; /* the runtime went away without using it */
     if (strncmp(line, "plan ", 5) != 0) return report("standby: expected \"plan <path>\"");
     if (plan_load(&plan, line + 5, &err) < 0) return report(err.msg);
-    /* the plan's path goes into the command line, where a shim started for it has it (ps, and
-     * tools that find a container's monitor): over "-" and the padding the runtime gave for it */
-    size_t room = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[1]);
-    if (strlen(line + 5) <= room) {
-      memset(argv[1], 0, room);
-      memcpy(argv[1], line + 5, strlen(line + 5));
-    }
   }
   return monitor_run(&plan, 3);
 }

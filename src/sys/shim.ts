@@ -95,9 +95,9 @@ function reapSoon(pid: number, delayMs = 1): void {
   setTimeout(() => reapSoon(pid, Math.min(delayMs * 2, 1000)), delayMs).unref();
 }
 
-function spawnChannel(shimPath: string, args: string[], stdio: ShimStdio, extraFds: readonly number[]): ShimChannel {
+function spawnChannel(shimPath: string, arg: string, stdio: ShimStdio, extraFds: readonly number[]): ShimChannel {
   const fds = stdio.map((x) => (x === 'ignore' ? -1 : x));
-  const { pid, sync } = nativeSys().spawnWithSync(sealedShim(shimPath), shimPath, args, fds, [...extraFds]);
+  const { pid, sync } = nativeSys().spawnWithSync(sealedShim(shimPath), shimPath, [arg], fds, [...extraFds]);
   reapSoon(pid);
   return new ShimChannel(new Socket({ fd: sync, readable: true, writable: true }));
 }
@@ -107,14 +107,11 @@ function spawnChannel(shimPath: string, args: string[], stdio: ShimStdio, extraF
  * "plan <path>", so a start takes neither the spawn nor the fork. Spawned again after each use.
  */
 const standbys = new Map<string, ShimChannel>();
-/** Room for a plan path in a standby's command line (a monitor's socket paths stay under 108 bytes). */
-const PLAN_PATH_ROOM = 256;
 
 function spawnStandby(shimPath: string): void {
   if (standbys.has(shimPath)) return;
   try {
-    // the padding is where the monitor writes its plan's path, for its command line
-    const channel = spawnChannel(shimPath, ['-', ' '.repeat(PLAN_PATH_ROOM)], ['ignore', 'ignore', 'ignore'], []);
+    const channel = spawnChannel(shimPath, '-', ['ignore', 'ignore', 'ignore'], []);
     channel.ref(false);
     standbys.set(shimPath, channel);
   } catch {
@@ -149,7 +146,7 @@ export function spawnShim(
       }
       ready?.close();
     }
-    return Promise.resolve(spawnChannel(shimPath, [planPath], stdio, extraFds));
+    return Promise.resolve(spawnChannel(shimPath, planPath, stdio, extraFds));
   } catch (err) {
     return Promise.reject(unavailable(`spawn ${JSON.stringify(shimPath)}: ${messageOf(err)}`, err));
   }
