@@ -2,8 +2,6 @@
  * berth-shim: carries out a launch plan and then stays as the container's monitor.
  *
  *   berth-shim PLAN-FILE          (fd 3: a stream socket to the runtime that spawned it)
- *   berth-shim -                  a standby: the monitor is forked at once and the runtime sends
- *                                 "plan <path>" when it has a container for it
  *
  * The full protocol is in PROTOCOL.md beside this file. In short:
  *
@@ -33,7 +31,6 @@
 #include "monitor.h"
 #include "plan.h"
 #include "reexec.h"
-#include "util.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,8 +47,8 @@ static int report(const char *msg) {
 
 int main(int argc, char **argv) {
   struct shim_error err = {0};
-  if (argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0')) {
-    fprintf(stderr, "usage: berth-shim PLAN-FILE|- (with the runtime's sync socket on fd 3)\n");
+  if (argc != 2 || argv[1][0] == '-') {
+    fprintf(stderr, "usage: berth-shim PLAN-FILE (with the runtime's sync socket on fd 3)\n");
     return 2;
   }
   if (fcntl(3, F_GETFD) < 0) {
@@ -60,11 +57,8 @@ int main(int argc, char **argv) {
   }
   if (ensure_sealed_self(argv, &err) < 0) return report(err.msg);
   fcntl(3, F_SETFD, FD_CLOEXEC);
-  /* "-": a standby shim, started before its container is planned; its monitor is forked
-   * ahead and waits for "plan <path>" from the runtime */
-  int standby = strcmp(argv[1], "-") == 0;
   struct plan plan;
-  if (!standby && plan_load(&plan, argv[1], &err) < 0) return report(err.msg);
+  if (plan_load(&plan, argv[1], &err) < 0) return report(err.msg);
   /* The monitor is neither the runtime's child nor a session leader: a new session here, then
    * one fork. Only a shim started as a process group leader (a shell job) cannot start a session
    * itself and forks once more first. A fork costs a millisecond on some virtual machines. */
@@ -80,12 +74,5 @@ int main(int argc, char **argv) {
   if (pid > 0) _exit(0);
   /* never pin the runtime's working directory (a mount someone may want to unmount) */
   if (chdir("/") < 0) return report("chdir /");
-  if (standby) {
-    char line[4200];
-    ssize_t n = read_line(3, line, sizeof line);
-    if (n <= 0) return 0; /* the runtime went away without using it */
-    if (strncmp(line, "plan ", 5) != 0) return report("standby: expected \"plan <path>\"");
-    if (plan_load(&plan, line + 5, &err) < 0) return report(err.msg);
-  }
   return monitor_run(&plan, 3);
 }

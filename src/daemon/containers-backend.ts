@@ -857,7 +857,7 @@ export interface ContainerWiring {
  */
 export async function wireContainers(w: ContainerWiring): Promise<{ service: ContainerService; execs: ExecManager; backend: DaemonContainerBackend }> {
   const log = w.log.with({ component: 'containers' });
-  const runtime = new Runtime({ root: w.runtimeRoot ?? join(w.execRoot, 'rt'), logger: log.with({ component: 'runtime' }), standbyShim: true });
+  const runtime = new Runtime({ root: w.runtimeRoot ?? join(w.execRoot, 'rt'), logger: log.with({ component: 'runtime' }) });
   const cgroupParent = '/berth';
   const tasks = new RuntimeTasks(runtime, {
     execLogDir: join(w.execRoot, 'exec-logs'),

@@ -102,11 +102,9 @@ export class Runtime {
   private readonly shimPath: string;
   private readonly store: StateStore;
   private readonly cgroupMode: CgroupMode | undefined;
-  private readonly standbyShim: boolean;
 
   constructor(options: RuntimeOptions) {
     this.cgroupMode = options.cgroupMode;
-    this.standbyShim = options.standbyShim ?? false;
     this.root = resolve(options.root);
     this.logger = options.logger ?? nullLogger;
     this.shimPath = options.shimPath ?? binPath('berth-shim');
@@ -236,7 +234,7 @@ export class Runtime {
       const planPath = join(dir, 'plan');
       writeFileSync(planPath, encodePlan(compilePlan(spec, ctx)));
 
-      channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds, { standby: this.standbyShim });
+      channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds);
       // while the shim starts: the cgroups are made and limited before any process is in them
       cgroup.create();
       if (spec.linux?.resources) await cgroup.set(withDefaultDevices(spec.linux.resources));
@@ -660,7 +658,7 @@ export class Runtime {
       const execSpec: Spec = { ...spec, process: options.process };
       const planPath = join(files.dir, 'plan');
       writeFileSync(planPath, encodePlan(compileExecPlan(execSpec, options.process, stored.pid, ctx)));
-      channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds, { standby: this.standbyShim });
+      channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds);
       channel.send('go'); // the monitor joins the process to the container's cgroups
       const first = await channel.next();
       if (!first?.startsWith('pid ')) throw this.shimError(first);

@@ -51,11 +51,6 @@ export interface RuntimeOptions {
    * hybrid host uses its cgroup2 mount (/sys/fs/cgroup/unified). Kept per container in its state.
    */
   cgroupMode?: CgroupMode;
-  /**
-   * Keep a shim spawned ahead, its monitor forked, for the next container or exec (a daemon; a
-   * one-shot CLI would leave one behind at every run).
-   */
-  standbyShim?: boolean;
 }
 
 export interface CreateOptions {

@@ -50,17 +50,6 @@ export class ShimChannel {
     this.socket.write(`${line}\n`);
   }
 
-  /** Still connected, and nothing came from the shim yet (a standby still waiting for its plan). */
-  get idle(): boolean {
-    return !this.ended && this.lines.length === 0 && this.buffer === '';
-  }
-
-  /** Whether the open channel keeps the process alive (a standby's does not). */
-  ref(held: boolean): void {
-    if (held) this.socket.ref();
-    else this.socket.unref();
-  }
-
   close(): void {
     this.socket.destroy();
   }
@@ -95,58 +84,23 @@ function reapSoon(pid: number, delayMs = 1): void {
   setTimeout(() => reapSoon(pid, Math.min(delayMs * 2, 1000)), delayMs).unref();
 }
 
-function spawnChannel(shimPath: string, arg: string, stdio: ShimStdio, extraFds: readonly number[]): ShimChannel {
-  const fds = stdio.map((x) => (x === 'ignore' ? -1 : x));
-  const { pid, sync } = nativeSys().spawnWithSync(sealedShim(shimPath), shimPath, [arg], fds, [...extraFds]);
-  reapSoon(pid);
-  return new ShimChannel(new Socket({ fd: sync, readable: true, writable: true }));
-}
-
-/**
- * A standby shim per shim path (`berth-shim -`): its monitor is already forked and waits for
- * "plan <path>", so a start takes neither the spawn nor the fork. Spawned again after each use.
- */
-const standbys = new Map<string, ShimChannel>();
-
-function spawnStandby(shimPath: string): void {
-  if (standbys.has(shimPath)) return;
-  try {
-    const channel = spawnChannel(shimPath, '-', ['ignore', 'ignore', 'ignore'], []);
-    channel.ref(false);
-    standbys.set(shimPath, channel);
-  } catch {
-    // the next start spawns its own shim
-  }
-}
-
 /**
  * Spawns berth-shim for a plan; resolves with the sync channel once the process is running.
  * `extraFds` (fds of this process) are passed on at fds 4, 5... (the plan's `preserve-fds`).
  * posix_spawn through the addon rather than child_process: no fork of the daemon's heap, and the
- * shim runs from a sealed memfd copy, so it need not copy and re-execute itself. With `standby`
- * (a long-lived runtime), a shim with no stdio or extra fds to hand over is the standby one when
- * it is ready, and the next standby is spawned once the caller has gone back to waiting.
+ * shim runs from a sealed memfd copy, so it need not copy and re-execute itself.
  */
 export function spawnShim(
   shimPath: string,
   planPath: string,
   stdio: ShimStdio = ['ignore', 'ignore', 'ignore'],
   extraFds: readonly number[] = [],
-  options: { standby?: boolean } = {},
 ): Promise<ShimChannel> {
   try {
-    if (options.standby && extraFds.length === 0 && stdio.every((x) => x === 'ignore')) {
-      const ready = standbys.get(shimPath);
-      standbys.delete(shimPath);
-      setImmediate(() => spawnStandby(shimPath));
-      if (ready?.idle) {
-        ready.ref(true);
-        ready.send(`plan ${planPath}`);
-        return Promise.resolve(ready);
-      }
-      ready?.close();
-    }
-    return Promise.resolve(spawnChannel(shimPath, planPath, stdio, extraFds));
+    const fds = stdio.map((x) => (x === 'ignore' ? -1 : x));
+    const { pid, sync } = nativeSys().spawnWithSync(sealedShim(shimPath), shimPath, [planPath], fds, [...extraFds]);
+    reapSoon(pid);
+    return Promise.resolve(new ShimChannel(new Socket({ fd: sync, readable: true, writable: true })));
   } catch (err) {
     return Promise.reject(unavailable(`spawn ${JSON.stringify(shimPath)}: ${messageOf(err)}`, err));
   }

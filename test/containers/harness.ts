@@ -37,7 +37,7 @@ export function makeHarness(prefix = 'bc-'): Harness {
   const open = (): Harness => {
     const db = openMetadataDb(join(root, 'data', 'metadata.db'));
     const snapshotter = new OverlaySnapshotter({ root: join(root, 'data'), db, migrate });
-    const runtime = new Runtime({ root: join(root, 'rt'), logger: log, standbyShim: true }); // as the daemon runs it
+    const runtime = new Runtime({ root: join(root, 'rt'), logger: log });
     const cgroupParent = `/berth-test-${process.pid}`;
     const tasks = new RuntimeTasks(runtime, { execLogDir: join(root, 'run', 'exec-logs'), log, cgroupParent });
     let layer: Promise<void> | undefined;
