@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   }
   const { config } = resolved;
   const log = createLogger({ level: config.logLevel, format: 'json' });
-  installCrashGuards(process, log);
+  installCrashGuards(process, log, [process.stdout, process.stderr]);
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({ config, log, version: v });

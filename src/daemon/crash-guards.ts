@@ -6,7 +6,11 @@ import type { Logger } from '../lib/index.ts';
  * stack and the daemon carries on serving, because containers outlive a single failed task and a
  * daemon that exits takes the API away from all of them. Returns a function that removes the guards.
  */
-export function installCrashGuards(proc: NodeJS.EventEmitter, log: Logger): () => void {
+export function installCrashGuards(proc: NodeJS.EventEmitter, log: Logger, outputs: readonly NodeJS.EventEmitter[] = []): () => void {
+  // A log output whose reader went away (EPIPE) is dropped: its error is not an uncaught
+  // exception, whose log line would fail the same way, and again, in a loop.
+  const onOutputError = () => {};
+  for (const o of outputs) o.on('error', onOutputError);
   const onException = (err: unknown) => {
     log.error('uncaught exception in a background task (daemon keeps running)', { error: describe(err) });
   };
@@ -16,6 +20,7 @@ export function installCrashGuards(proc: NodeJS.EventEmitter, log: Logger): () =
   proc.on('uncaughtException', onException);
   proc.on('unhandledRejection', onRejection);
   return () => {
+    for (const o of outputs) o.off('error', onOutputError);
     proc.off('uncaughtException', onException);
     proc.off('unhandledRejection', onRejection);
   };

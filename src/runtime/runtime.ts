@@ -238,7 +238,6 @@ export class Runtime {
       // while the shim starts: the cgroups are made and limited before any process is in them
       cgroup.create();
       if (spec.linux?.resources) await cgroup.set(withDefaultDevices(spec.linux.resources));
-      if (!hostHooks) channel.send('go');
       const first = await channel.next();
       if (!first?.startsWith('pid ')) throw this.shimError(first);
       pid = Number(first.slice(4));
@@ -260,7 +259,9 @@ export class Runtime {
       if (ctx.files.hookState) writeFileSync(ctx.files.hookState, hookState);
       await runHooks('prestart', spec.hooks?.prestart, hookState);
       await runHooks('createRuntime', spec.hooks?.createRuntime, hookState);
-      if (hostHooks) channel.send('go');
+      // "go" only once the shim has spoken: a shim that fails before reading it has its error line
+      // read, not lost to a write on a closed socket
+      channel.send('go');
       // written while the process sets up (a failure below removes it with the rest)
       stored.started = autostart;
       this.store.write(stored);
@@ -659,10 +660,10 @@ export class Runtime {
       const planPath = join(files.dir, 'plan');
       writeFileSync(planPath, encodePlan(compileExecPlan(execSpec, options.process, stored.pid, ctx)));
       channel = await spawnShim(this.shimPath, planPath, stdio.fds, extraFds);
-      channel.send('go'); // the monitor joins the process to the container's cgroups
       const first = await channel.next();
       if (!first?.startsWith('pid ')) throw this.shimError(first);
       pid = Number(first.slice(4));
+      channel.send('go'); // the monitor joins the process to the container's cgroups
       for (;;) {
         const line = await channel.next();
         if (line?.startsWith('warn ')) {
