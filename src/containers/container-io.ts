@@ -100,7 +100,7 @@ export async function attachContainer(svc: ContainerService, ref: string, o: Att
     closeStdinOnEnd: c.config.stdinOnce,
   };
   const serve = async () => {
-    const streams = await svc.tasks.attach(c.id, { stdin: o.stdin && c.config.openStdin });
+    const streams = await svc.tasks.attach(c.id, { stdin: o.stdin && c.config.openStdin, stdinOnce: c.config.openStdin && c.config.stdinOnce });
     const exited = svc.wait(c.id, 'next-exit').catch(() => undefined);
     const how = await relay(conn, streams, { ...relayOptions, exited });
     if (how === 'detached') svc.emit(c, 'detach');
@@ -119,7 +119,7 @@ export async function attachContainer(svc: ContainerService, ref: string, o: Att
   await new Promise<void>((resolve) => {
     let relaying: Promise<void> | undefined;
     const cancel = svc.beforeNextStart(c.id, async () => {
-      const streams = await svc.tasks.attach(c.id, { stdin: o.stdin && c.config.openStdin });
+      const streams = await svc.tasks.attach(c.id, { stdin: o.stdin && c.config.openStdin, stdinOnce: c.config.openStdin && c.config.stdinOnce });
       const exited = svc.wait(c.id, 'next-exit').catch(() => undefined);
       relaying = relay(conn, streams, { ...relayOptions, exited }).then(() => resolve());
     });

@@ -65,6 +65,11 @@ export interface TaskIO {
   logMaxFiles: number;
   /** Start the process as soon as it is created (one round trip; no separate start()). */
   autostart?: boolean;
+  /**
+   * `StdinOnce`: stdin closes when the attached client's input ends, and that end travels on the
+   * attach socket behind the client's bytes (none is lost to an overtaking close).
+   */
+  stdinOnce?: boolean;
 }
 
 /** Live stdio of a task or exec: stdout carries both streams when there is a terminal. */
@@ -120,7 +125,8 @@ export interface Tasks {
   ps(id: string): Promise<number[]>;
   update(id: string, resources: LinuxResources): Promise<void>;
   stats(id: string): Promise<CgroupStats>;
-  attach(id: string, options: { stdin: boolean }): Promise<TaskStreams>;
+  /** `stdinOnce` as the task was created with (the end of stdin is sent in band). */
+  attach(id: string, options: { stdin: boolean; stdinOnce?: boolean }): Promise<TaskStreams>;
   resize(id: string, height: number, width: number): Promise<void>;
   exec(
     id: string,

@@ -137,7 +137,7 @@ export class RuntimeTasks implements Tasks {
   async create(id: string, bundle: string, io: TaskIO): Promise<{ pid: number }> {
     const options = {
       bundle,
-      stdio: { mode: 'log' as const, logPath: io.logPath, logMaxSize: io.logMaxSize, logMaxFiles: io.logMaxFiles, openStdin: io.openStdin },
+      stdio: { mode: 'log' as const, logPath: io.logPath, logMaxSize: io.logMaxSize, logMaxFiles: io.logMaxFiles, openStdin: io.openStdin, ...(io.stdinOnce ? { stdinOnce: true } : {}) },
     };
     const st = io.autostart ? (await this.runtime.run(taskId(id), { ...options, detach: true })).state : await this.runtime.create(taskId(id), options);
     return { pid: st.pid };
@@ -226,9 +226,9 @@ export class RuntimeTasks implements Tasks {
     };
   }
 
-  attach(id: string, options: { stdin: boolean }): Promise<TaskStreams> {
+  attach(id: string, options: { stdin: boolean; stdinOnce?: boolean }): Promise<TaskStreams> {
     const p = this.runtime.paths(taskId(id));
-    return connectAttach(p.attach, p.control, options.stdin);
+    return connectAttach(p.attach, p.control, options.stdin, { inBandEof: options.stdinOnce === true });
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {

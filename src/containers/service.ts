@@ -364,6 +364,7 @@ export class ContainerService {
         autostart,
         terminal: c.config.tty,
         openStdin: c.config.openStdin,
+        stdinOnce: c.config.openStdin && c.config.stdinOnce,
         logPath: c.logPath,
         logMaxSize: lc['max-size'] ? parseSize(lc['max-size']) : (this.#o.logMaxSize ?? 10 * 1024 * 1024),
         logMaxFiles: lc['max-file'] ? Number(lc['max-file']) : (this.#o.logMaxFiles ?? 5),
