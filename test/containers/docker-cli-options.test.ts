@@ -61,6 +61,13 @@ test('the docker CLI against berthd: stdin of -i containers, namespace sharing, 
     }
     const counted = docker(d, ['run', '-i', '--rm', 'busybox', 'wc', '-c'], 'x'.repeat(100_000));
     assert.equal(counted.stdout.trim(), '100000', counted.stderr);
+    // a reader that starts late: the end of stdin must not overtake bytes still on their way
+    for (const [name, run] of [
+      ['docker', () => docker(d, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'sleep 1; wc -c'], 'y'.repeat(1 << 20)).stdout],
+      ['berth', () => berthOk(d.host, ['run', '-i', '--rm', 'busybox', 'sh', '-c', 'sleep 1; wc -c'], { input: 'y'.repeat(1 << 20) })],
+    ] as const) {
+      assert.equal((await run()).trim(), String(1 << 20), `${name} run -i: every byte of stdin reached the container`);
+    }
 
     docker(d, ['create', '-i', '--name', 'ai-docker', 'busybox', 'cat']);
     const ai = docker(d, ['start', '-ai', 'ai-docker'], 'via start -ai\n');
