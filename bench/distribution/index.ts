@@ -127,7 +127,8 @@ async function makeTarImage(store: ContentStore, filesPerLayer = layerMiB): Prom
 /**
  * `docker pull` (download and unpack) through a private berthd and through a private dockerd,
  * from the same registry, interleaved: each daemon first pulls a small image (its code paths
- * loaded and warm), then the big one PULLS times, removed and pruned in between; medians.
+ * loaded and warm), then the big one PULLS times, removed and pruned in between, each pull after a
+ * sync; medians.
  * Then `docker push` through berthd.
  */
 async function daemonRows(rows: Array<[string, number | undefined, string?]>, host: string, pushHost: string, warmRef: string): Promise<void> {
@@ -153,9 +154,16 @@ async function daemonRows(rows: Array<[string, number | undefined, string?]>, ho
       return run(dockerCli, args, { env, maxBuffer: 64 * mib });
     };
     const ref = `${host}/bench/tar:v1`;
+    // each pull starts from a settled machine: what the last one (either daemon's) left dirty in
+    // the page cache is written back first, so neither pays for the other's writes
+    const settle = async () => {
+      await run('sync');
+      await new Promise((r) => setTimeout(r, 500));
+    };
     for (const dm of daemons) await docker$(dm.host, 'pull', '-q', warmRef);
     for (let i = 0; i < PULLS; i++) {
       for (const dm of daemons) {
+        await settle();
         dm.times.push(await time(() => docker$(dm.host, 'pull', '-q', ref)));
         await docker$(dm.host, 'rmi', '-f', ref);
         await docker$(dm.host, 'image', 'prune', '-af');
