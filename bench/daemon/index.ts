@@ -2,7 +2,7 @@
 // (Debian's docker.io, started privately as PEERS.md says) when it is installed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiRequest } from '../../test/helpers/api-client.ts';
@@ -33,21 +33,6 @@ async function berthdStartup(): Promise<number[]> {
   return times;
 }
 
-/** One Engine API call over a kept-alive connection of `agent` (as docker's SDKs and CLI make them). */
-function keepAliveCall(agent: Agent, socket: string, path: string, method: string, body?: unknown): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest({ socketPath: socket, path, method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(text) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
 /**
  * create → start → wait → remove over the Engine API, as a client library would: with a
  * kept-alive connection (`agent`), or a fresh connection per request.
@@ -55,7 +40,7 @@ function keepAliveCall(agent: Agent, socket: string, path: string, method: strin
 async function apiRun(socket: string, agent?: Agent): Promise<number> {
   const t0 = performance.now();
   const call = async (path: string, method: string, body?: unknown) =>
-    agent ? keepAliveCall(agent, socket, path, method, body) : (await apiRequest(socket, path, { method, ...(body ? { body } : {}) })).text();
+    (await apiRequest(socket, path, { method, ...(body ? { body } : {}), ...(agent ? { agent } : {}) })).text();
   const id = (JSON.parse(await call('/v1.41/containers/create', 'POST', { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } })) as { Id: string }).Id;
   await call(`/v1.41/containers/${id}/start`, 'POST');
   await call(`/v1.41/containers/${id}/wait`, 'POST');

@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
@@ -16,6 +16,8 @@ export interface ApiRequestOptions {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a Buffer/string as is; a Readable is piped (tar uploads). */
   body?: unknown;
+  /** Connections to reuse (a keep-alive Agent, as client libraries have); default a fresh one per request. */
+  agent?: Agent;
 }
 
 /**
@@ -37,8 +39,8 @@ export function apiRequest(socketPath: string, path: string, options: ApiRequest
       }
     }
     if (payload) headers['Content-Length'] = String(payload.length);
-    // A fresh connection per request (agent: false): no reuse of a keep-alive socket the daemon may be closing.
-    const req = httpRequest({ socketPath, path, method: options.method ?? 'GET', headers, agent: false }, (res) => {
+    // By default a fresh connection per request (agent: false): no reuse of a keep-alive socket the daemon may be closing.
+    const req = httpRequest({ socketPath, path, method: options.method ?? 'GET', headers, agent: options.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
