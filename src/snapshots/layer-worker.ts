@@ -168,12 +168,8 @@ class LayerWorker {
         (err: unknown) => this.pending.has(id) && w.postMessage({ op: 'grow', id, available: 0, failed: err instanceof Error ? err.message : String(err) } satisfies LayerWorkerRequest),
       ).finally(unwatch);
     }
-    let used = false;
-    return {
-      ...(growing ? { verified: growing.verified } : {}),
-      apply: (dir, applyOptions = {}) => {
-        if (used) return Promise.reject(internal('layer job applied twice'));
-        used = true;
+    return singleUse(
+      (dir, applyOptions) => {
         const { signal, ...rest } = applyOptions;
         const done = new Promise<ApplyLayerResult>((resolve, reject) => (entry.applied = { resolve, reject }));
         const onAbort = () => w.postMessage({ op: 'cancel', id } satisfies LayerWorkerRequest);
@@ -182,13 +178,12 @@ class LayerWorker {
         w.postMessage({ op: 'apply', id, dir, options: rest } satisfies LayerWorkerRequest);
         return done.finally(() => signal?.removeEventListener('abort', onAbort));
       },
-      close: () => {
-        if (used) return;
-        used = true;
+      () => {
         this.settle(id);
         w.postMessage({ op: 'cancel', id } satisfies LayerWorkerRequest);
       },
-    };
+      growing?.verified,
+    );
   }
 }
 
@@ -231,18 +226,23 @@ export async function openLayerJob(reader: BlobReaderAt, options: OpenLayerOptio
 /** openLayerJob for a blob that is only a stream: the work runs on this thread. */
 export async function openStreamJob(source: AsyncIterable<Uint8Array>, options: OpenLayerOptions = {}, verified?: Promise<void>): Promise<LayerJob> {
   const layer = await openLayer(source, options);
+  return singleUse((dir, applyOptions) => applyOpenedLayer(layer, dir, applyOptions), () => layer.close(), verified);
+}
+
+/** A LayerJob from its two actions: either runs once, and neither after the other. */
+function singleUse(apply: (dir: string, options: ApplyLayerOptions) => Promise<ApplyLayerResult>, close: () => void, verified: Promise<void> | undefined): LayerJob {
   let used = false;
   return {
     ...(verified ? { verified } : {}),
-    apply: (dir, applyOptions = {}) => {
+    apply: (dir, options = {}) => {
       if (used) return Promise.reject(internal('layer job applied twice'));
       used = true;
-      return applyOpenedLayer(layer, dir, applyOptions);
+      return apply(dir, options);
     },
     close: () => {
       if (used) return;
       used = true;
-      layer.close();
+      close();
     },
   };
 }
