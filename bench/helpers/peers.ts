@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRequest } from '../../test/helpers/api-client.ts';
 import { unmountUnder } from '../../test/helpers/daemon.ts';
+import { processPss } from '../../src/sys/index.ts';
 
 export const dockerCli = '/usr/local/bin/docker';
 
@@ -92,14 +93,9 @@ export function rssKiB(pid: number): number {
   }
 }
 
-/** A process's proportional set size in KiB (smaps_rollup); 0 when it is gone. */
+/** A process's proportional set size in KiB (src/sys's processPss); 0 when it is gone. */
 export function pssKiB(pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
+  return (processPss(pid) ?? 0) / 1024;
 }
 
 /** Pids of processes whose command line contains every one of `needles`. */
