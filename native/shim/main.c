@@ -5,9 +5,10 @@
  *
  * The full protocol is in PROTOCOL.md beside this file. In short:
  *
- * 1. The shim re-executes itself from a sealed memfd (CVE-2019-5736), starts a session, forks the
- *    monitor (in that session, not its leader; a child subreaper) and exits; the monitor outlives
- *    the runtime.
+ * 1. The shim runs from a sealed memfd (CVE-2019-5736; re-executing itself into one when the
+ *    runtime did not spawn it from one), starts a session and becomes the monitor (a child
+ *    subreaper). It stays the runtime's child, which reaps it when it exits; a runtime that exits
+ *    first (the CLI) leaves it to init, so the monitor outlives the runtime.
  * 2. Runtime <-> monitor on fd 3, text lines:
  *      shim → "pid <host pid>"   the container process exists in its namespaces (id maps written),
  *                                blocked before any mount; the runtime now places it in its cgroups
@@ -59,19 +60,16 @@ int main(int argc, char **argv) {
   fcntl(3, F_SETFD, FD_CLOEXEC);
   struct plan plan;
   if (plan_load(&plan, argv[1], &err) < 0) return report(err.msg);
-  /* The monitor is neither the runtime's child nor a session leader: a new session here, then
-   * one fork. Only a shim started as a process group leader (a shell job) cannot start a session
-   * itself and forks once more first. A fork costs a millisecond on some virtual machines. */
-  pid_t pid;
+  /* The monitor leads a session of its own, so a signal to the runtime's process group or
+   * terminal does not reach it. Only a shim started as a process group leader (a shell job)
+   * cannot start a session itself: it forks once first. No fork otherwise: a fork costs a
+   * millisecond on some virtual machines, on the path of every container start. */
   if (setsid() < 0) {
-    pid = fork();
+    pid_t pid = fork();
     if (pid < 0) return report("fork monitor");
     if (pid > 0) _exit(0);
     setsid();
   }
-  pid = fork();
-  if (pid < 0) return report("fork monitor");
-  if (pid > 0) _exit(0);
   /* never pin the runtime's working directory (a mount someone may want to unmount) */
   if (chdir("/") < 0) return report("chdir /");
   return monitor_run(&plan, 3);

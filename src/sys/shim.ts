@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
+import { isMainThread } from 'node:worker_threads';
 import { messageOf, unavailable } from '../lib/index.ts';
 import { nativeSys } from './native.ts';
 
@@ -72,15 +73,41 @@ function sealedShim(shimPath: string): number {
   return fd;
 }
 
-/** Reaps the shim's first process, which exits as soon as it has forked the monitor. */
-function reapSoon(pid: number, delayMs = 1): void {
-  let status: number;
+/**
+ * Monitors this process spawned: each stays its child until it exits (berth-shim does not fork
+ * away from its parent), so each is reaped here. On the main thread SIGCHLD says when to look;
+ * a worker thread, which receives no signals, polls with a back-off instead.
+ */
+const children = new Set<number>();
+let sigchld = false;
+
+function adopt(pid: number): void {
+  children.add(pid);
+  if (!isMainThread) return void reapSoon(pid);
+  if (sigchld) return;
+  sigchld = true;
+  process.on('SIGCHLD', reapChildren);
+  reapChildren(); // a child that exited before the listener existed
+}
+
+/** Reaps the child `pid` if it has exited; true once it is gone (or was never ours). */
+function reaped(pid: number): boolean {
   try {
-    status = nativeSys().reap(pid);
+    return nativeSys().reap(pid) !== -1;
   } catch {
-    return; // not our child any more
+    return true; // not our child (any more)
   }
-  if (status !== -1) return;
+}
+
+function reapChildren(): void {
+  for (const pid of children) if (reaped(pid)) children.delete(pid);
+}
+
+function reapSoon(pid: number, delayMs = 1): void {
+  if (reaped(pid)) {
+    children.delete(pid);
+    return;
+  }
   setTimeout(() => reapSoon(pid, Math.min(delayMs * 2, 1000)), delayMs).unref();
 }
 
@@ -99,7 +126,7 @@ export function spawnShim(
   try {
     const fds = stdio.map((x) => (x === 'ignore' ? -1 : x));
     const { pid, sync } = nativeSys().spawnWithSync(sealedShim(shimPath), shimPath, [planPath], fds, [...extraFds]);
-    reapSoon(pid);
+    adopt(pid);
     return Promise.resolve(new ShimChannel(new Socket({ fd: sync, readable: true, writable: true })));
   } catch (err) {
     return Promise.reject(unavailable(`spawn ${JSON.stringify(shimPath)}: ${messageOf(err)}`, err));

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readlinkSync, writeFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scratch } from './helpers.ts';
 import { isProcessAlive } from '../../src/sys/index.ts';
@@ -240,4 +240,41 @@ test('a hook over its timeout fails create', async () => {
   });
   await assert.rejects(rt.create(id, { bundle, stdio: { mode: 'null' } }), { message: `create "${id}": prestart hook "/bin/sleep": timed out after 1s` });
   assert.equal(existsSync(join(s.root, id)), false);
+});
+
+/** ppid and session of a process, from /proc/<pid>/stat. */
+function statOf(pid: number): { ppid: number; session: number } {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [, ppid, , session] = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(ppid), session: Number(session) };
+}
+
+test("the monitor is the runtime process's child in a session of its own, and is reaped when it exits", async () => {
+  const bundle = s.bundle(['sleep', '60']);
+  const id = s.id('reap');
+  const rt = s.runtime;
+  const created = await rt.create(id, { bundle, stdio: { mode: 'null' } });
+  const monitor = statOf(created.pid).ppid;
+  assert.deepEqual(statOf(monitor), { ppid: process.pid, session: monitor });
+  await rt.start(id);
+  await rt.kill(id, 'KILL');
+  await rt.wait(id);
+  await rt.delete(id);
+  // gone from /proc entirely: not left a zombie
+  for (let i = 0; i < 200 && existsSync(`/proc/${monitor}`); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(existsSync(`/proc/${monitor}`), false, `monitor ${monitor} was not reaped`);
+});
+
+test('a spec handed over in memory needs no bundle/config.json, and is validated as the file would be', async () => {
+  const bundle = s.bundle(['sh', '-c', 'exit 7']);
+  const spec = specOf(bundle);
+  rmSync(join(bundle, 'config.json'));
+  const rt = s.runtime;
+  const id = s.id('given');
+  const r = await rt.run(id, { bundle, spec, stdio: { mode: 'null' } });
+  assert.equal(r.exit?.exitCode, 7);
+  await rt.delete(id);
+  const bad = { ...spec, process: { ...spec.process!, args: [] } };
+  await assert.rejects(rt.run(s.id('given-bad'), { bundle, spec: bad, stdio: { mode: 'null' } }), { code: 'invalid-argument', message: /process\.args/ });
+  await assert.rejects(rt.run(s.id('given-none'), { bundle, stdio: { mode: 'null' } }), { code: 'not-found', message: /config\.json": no such file or directory/ });
 });
