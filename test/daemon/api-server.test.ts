@@ -4,6 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { conflict, failedPrecondition, invalidArgument, notFound, notImplemented, nullLogger, berthError, unavailable } from '../../src/lib/index.ts';
 import { apiHijack, apiRequest, ndjsonLines } from '../helpers/api-client.ts';
 import { ApiServer } from '../../src/api/server/server.ts';
@@ -197,6 +198,33 @@ test('RequestContext.hijack answers 200 with a raw stream when the client did no
   await new Promise((r) => c.socket.once('end', r));
   c.socket.destroy();
   assert.equal(demux(Buffer.concat(chunks)).stdout, 'out');
+});
+
+test('ApiServer: requests on one kept-alive connection leave no listener behind, and a client that goes away aborts its request', async (t) => {
+  const router = new Router().use(requestLogger());
+  router.get('/count', (ctx) => ctx.json({ close: ctx.req.socket.listenerCount('close') }));
+  let aborted: () => void = () => undefined;
+  const abortSeen = new Promise<void>((r) => (aborted = r));
+  let entered: () => void = () => undefined;
+  const waiting = new Promise<void>((r) => (entered = r));
+  router.get('/slow', async (ctx) => {
+    ctx.signal.addEventListener('abort', () => aborted());
+    entered();
+    await abortSeen;
+  });
+  const { sock } = await startServer(t, router);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const counts: number[] = [];
+  for (let i = 0; i < 25; i++) counts.push((await apiRequest(sock, '/count', { agent })).json().close as number);
+  assert.equal(new Set(counts).size, 1, `close listeners on the connection grew: ${counts.join(',')}`);
+
+  const req = httpRequest({ socketPath: sock, path: '/slow' });
+  req.on('error', () => undefined);
+  req.end();
+  await waiting;
+  req.destroy();
+  await abortSeen; // the handler's signal fired when the client's connection closed
 });
 
 test('ApiServer.listenUnix sets mode 0660, replaces a stale socket and refuses a live one', async (t) => {

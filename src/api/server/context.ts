@@ -56,11 +56,15 @@ export class RequestContext {
     this.jsonBodyLimit = options.jsonBodyLimit ?? defaultJsonBodyLimit;
     this.upgrade = options.upgrade;
     this.signal = this.abort.signal;
+    const socket = options.upgrade?.socket ?? req.socket;
+    const closed = () => this.abort.abort();
+    socket.once('close', closed);
     const gone = () => {
       if (!res.writableFinished || this.hijacked) this.abort.abort();
+      // a kept-alive connection outlives its requests; a hijacked one is this request's own
+      if (!this.hijacked) socket.removeListener('close', closed);
     };
     res.on('close', gone);
-    (options.upgrade?.socket ?? req.socket).once('close', () => this.abort.abort());
   }
 
   /** The path parameter `name` (always present when the route declares it). */
