@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { LinuxResources, Process } from '../runtime/index.ts';
+import type { LinuxResources, Process, Spec } from '../runtime/index.ts';
 import type { ImageRuntimeConfig } from './merge-config.ts';
 import type { Container } from './types.ts';
 
@@ -107,12 +107,13 @@ export interface CgroupStats {
 }
 
 /**
- * The task half (runtime + monitor). A task is created from a bundle (config.json + mounted
- * rootfs), started, and supervised by its monitor, which survives the daemon; `wait` resolves
+ * The task half (runtime + monitor). A task is created from a bundle (the mounted rootfs) and
+ * its OCI spec, started, and supervised by its monitor, which survives the daemon; `wait` resolves
  * when the monitor reports the exit (also for tasks found again after a daemon restart).
  */
 export interface Tasks {
-  create(id: string, bundle: string, io: TaskIO): Promise<{ pid: number }>;
+  /** `spec` is the bundle's config.json, handed over in memory (the bundle holds only rootfs). */
+  create(id: string, bundle: string, spec: Spec, io: TaskIO): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
   /** undefined when no task (or monitor) exists. */
   state(id: string): Promise<TaskState | undefined>;

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { errorCode, invalidArgument, isNotFound, messageOf, nullLogger, type Logger } from '../lib/index.ts';
-import { createCgroupManager, type LinuxResources, type Process, type Runtime } from '../runtime/index.ts';
+import { createCgroupManager, type LinuxResources, type Process, type Runtime, type Spec } from '../runtime/index.ts';
 import { readLogs } from './log-reader.ts';
 import type { CgroupStats, TaskExit, TaskIO, TaskState, TaskStreams, Tasks } from './ports.ts';
 
@@ -134,9 +134,10 @@ export class RuntimeTasks implements Tasks {
     this.#log = options.log ?? nullLogger;
   }
 
-  async create(id: string, bundle: string, io: TaskIO): Promise<{ pid: number }> {
+  async create(id: string, bundle: string, spec: Spec, io: TaskIO): Promise<{ pid: number }> {
     const options = {
       bundle,
+      spec,
       stdio: { mode: 'log' as const, logPath: io.logPath, logMaxSize: io.logMaxSize, logMaxFiles: io.logMaxFiles, openStdin: io.openStdin, ...(io.stdinOnce ? { stdinOnce: true } : {}) },
     };
     const st = io.autostart ? (await this.runtime.run(taskId(id), { ...options, detach: true })).state : await this.runtime.create(taskId(id), options);

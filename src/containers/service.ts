@@ -55,7 +55,7 @@ export interface ContainerServiceOptions {
   db: MetadataDb;
   /** `<data-root>`: records' files go to `<data-root>/containers/<id>/`. */
   dataRoot: string;
-  /** `<exec-root>`: bundles go to `<exec-root>/containers/<id>/` (config.json, rootfs/). */
+  /** `<exec-root>`: bundles go to `<exec-root>/containers/<id>/` (rootfs/; the runtime keeps the config). */
   execRoot: string;
   snapshotter: Snapshotter;
   images: ImageProvider;
@@ -355,12 +355,10 @@ export class ContainerService {
         hostHostname: osHostname(),
         shared: await this.#sharedNamespaces(c),
       });
-      // regenerated at every start and on the exec-root: atomic, but no fsync on the hot path
-      replaceFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const lc = c.hostConfig.logConfig.config;
       // nothing to do between create and start (no attach waiting for the first output): one step
       const autostart = (this.#preStart.get(c.id)?.size ?? 0) === 0;
-      const { pid } = await this.#o.tasks.create(c.id, bundle, {
+      const { pid } = await this.#o.tasks.create(c.id, bundle, spec, {
         autostart,
         terminal: c.config.tty,
         openStdin: c.config.openStdin,

@@ -31,7 +31,7 @@ import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
 import { OCI_VERSION, alwaysAllowedDeviceRules, validateSpec } from './spec/index.ts';
 import { parseSignal, readCapabilitySet } from './linux/index.ts';
 import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
-import { createCgroupManager, type CgroupMode, type CgroupStats, type ContainerCgroupManager } from './cgroups/index.ts';
+import { createCgroupManager, detectCgroupMode, v1Hierarchies, type CgroupMode, type CgroupStats, type ContainerCgroupManager } from './cgroups/index.ts';
 import { runHooks } from './hooks.ts';
 import { assertCan } from './state-machine.ts';
 import { StateStore, checkId, type StoredState } from './state-store.ts';
@@ -119,10 +119,22 @@ export class Runtime {
    */
   private readonly cgroups = new Map<string, ContainerCgroupManager>();
 
+  /** The host's cgroup mode and v1 hierarchies, read once: mounts do not move under a runtime. */
+  private hostCgroups: { mode: CgroupMode; hierarchies?: Record<string, string> } | undefined;
+
   private cgroupOf(cgroupsPath: string, mode?: CgroupMode): ContainerCgroupManager {
     const key = `${mode ?? ''}:${cgroupsPath}`;
     let cgroup = this.cgroups.get(key);
-    if (!cgroup) this.cgroups.set(key, (cgroup = createCgroupManager(cgroupsPath, mode ? { mode } : {})));
+    if (!cgroup) {
+      if (!this.hostCgroups) {
+        const host = detectCgroupMode();
+        this.hostCgroups = { mode: host, ...(host === 'v1' ? { hierarchies: v1Hierarchies() } : {}) };
+      }
+      const m = mode ?? this.hostCgroups.mode;
+      const hierarchies = m === 'v1' ? this.hostCgroups.hierarchies : undefined;
+      cgroup = createCgroupManager(cgroupsPath, { mode: m, ...(hierarchies ? { hierarchies } : {}) });
+      this.cgroups.set(key, cgroup);
+    }
     return cgroup;
   }
 
@@ -148,21 +160,23 @@ export class Runtime {
     return this.createContainer('create', id, options, false);
   }
 
-  private loadBundle(verb: string, id: string, bundle: string): Spec {
+  private loadBundle(verb: string, id: string, bundle: string, given: Spec | undefined): Spec {
     const configPath = join(bundle, 'config.json');
-    let text: string;
-    try {
-      text = readFileSync(configPath, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : messageOf(err);
-      throw berthError(errorCode(err), `${verb} ${JSON.stringify(id)}: read ${JSON.stringify(configPath)}: ${why}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw invalidArgument(`${verb} ${JSON.stringify(id)}: parse ${JSON.stringify(configPath)}: ${(err as Error).message}`);
+    let json: unknown = given;
+    if (json === undefined) {
+      let text: string;
+      try {
+        text = readFileSync(configPath, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : messageOf(err);
+        throw berthError(errorCode(err), `${verb} ${JSON.stringify(id)}: read ${JSON.stringify(configPath)}: ${why}`);
+      }
+      try {
+        json = JSON.parse(text);
+      } catch (err) {
+        throw invalidArgument(`${verb} ${JSON.stringify(id)}: parse ${JSON.stringify(configPath)}: ${(err as Error).message}`);
+      }
     }
     let spec: Spec;
     try {
@@ -186,7 +200,7 @@ export class Runtime {
   private async createContainer(verb: string, id: string, options: CreateOptions, autostart: boolean): Promise<ContainerState> {
     checkId(verb, id);
     const bundle = resolve(options.bundle);
-    const spec = this.loadBundle(verb, id, bundle);
+    const spec = this.loadBundle(verb, id, bundle, options.spec);
     if (this.store.exists(id) || existsSync(this.store.dir(id))) throw alreadyExists(`${verb} ${JSON.stringify(id)}: container already exists`);
     let dir: string;
     try {

@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/index.ts';
-import type { Process } from './spec/index.ts';
+import type { Process, Spec } from './spec/index.ts';
 import type { CgroupMode } from './cgroups/index.ts';
 
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -55,6 +55,11 @@ export interface RuntimeOptions {
 
 export interface CreateOptions {
   bundle: string;
+  /**
+   * The bundle's configuration, when the caller holds it (a runtime in the daemon's process):
+   * validated as config.json would be, and bundle/config.json is neither read nor needed.
+   */
+  spec?: Spec;
   /** Written by the monitor with the container's host pid. */
   pidFile?: string;
   /** AF_UNIX socket path that receives the pty master (SCM_RIGHTS) when process.terminal. */

@@ -12,6 +12,8 @@ export interface CreateCgroupManagerOptions {
   mode?: CgroupMode;
   /** The cgroup filesystem root (default /sys/fs/cgroup). */
   root?: string;
+  /** v1: controller → hierarchy mount point, when the caller has read them already. */
+  hierarchies?: Record<string, string>;
   logger?: Logger;
   timeoutMs?: number;
 }
@@ -28,5 +30,5 @@ export function createCgroupManager(cgroupsPath: string | undefined, options: Cr
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   };
   if (mode === 'v2') return new CgroupV2Manager(cgroupsPath, { ...common, ...(options.root ? { root: options.root } : {}) });
-  return new CgroupV1Manager(cgroupsPath, common);
+  return new CgroupV1Manager(cgroupsPath, { ...common, ...(options.hierarchies ? { hierarchies: options.hierarchies } : {}) });
 }
