@@ -27,8 +27,18 @@ int get_u32(napi_env env, napi_value v, uint32_t *out);
 void free_ptr(char **p);
 #define AUTOFREE __attribute__((cleanup(free_ptr)))
 
+/*
+ * Queues `execute` on a libuv worker thread and returns a promise that `complete` settles with
+ * settle_work(); NULL when it could not be queued (the caller frees `data` and throws).
+ */
+napi_value queue_work(napi_env env, const char *resource, napi_async_execute_callback execute,
+                      napi_async_complete_callback complete, void *data, napi_deferred *deferred, napi_async_work *work);
+/* In a complete callback: rejects with `error`, or resolves with `value` (NULL: undefined); deletes the work. */
+void settle_work(napi_env env, napi_deferred deferred, napi_async_work work, napi_value error, napi_value value);
+
 /* Each source file adds its functions to the exports. */
 void berth_init_netlink(napi_env env, napi_value exports);
 void berth_init_bpf(napi_env env, napi_value exports);
 void berth_init_spawn(napi_env env, napi_value exports);
+void berth_init_rmtree(napi_env env, napi_value exports);
 #endif

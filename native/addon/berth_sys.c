@@ -359,16 +359,31 @@ static void umount_execute(napi_env env, void *data) {
 static void umount_complete(napi_env env, napi_status status, void *data) {
   struct umount_work *w = data;
   if (status != napi_ok && !w->err) w->err = ECANCELED;
-  if (w->err) {
-    napi_reject_deferred(env, w->deferred, errno_error(env, w->err, "umount2", w->target));
-  } else {
-    napi_value n;
-    napi_create_int32(env, w->count, &n);
-    napi_resolve_deferred(env, w->deferred, n);
-  }
-  napi_delete_async_work(env, w->work);
+  napi_value n;
+  napi_create_int32(env, w->count, &n);
+  settle_work(env, w->deferred, w->work, w->err ? errno_error(env, w->err, "umount2", w->target) : NULL, n);
   free(w->target);
   free(w);
+}
+
+napi_value queue_work(napi_env env, const char *resource, napi_async_execute_callback execute,
+                      napi_async_complete_callback complete, void *data, napi_deferred *deferred, napi_async_work *work) {
+  napi_value promise, name;
+  napi_create_string_utf8(env, resource, NAPI_AUTO_LENGTH, &name);
+  if (napi_create_promise(env, deferred, &promise) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute, complete, data, work) != napi_ok ||
+      napi_queue_async_work(env, *work) != napi_ok)
+    return NULL;
+  return promise;
+}
+
+void settle_work(napi_env env, napi_deferred deferred, napi_async_work work, napi_value error, napi_value value) {
+  if (error) napi_reject_deferred(env, deferred, error);
+  else {
+    if (!value) napi_get_undefined(env, &value);
+    napi_resolve_deferred(env, deferred, value);
+  }
+  napi_delete_async_work(env, work);
 }
 
 /*
@@ -388,11 +403,8 @@ static napi_value js_umount_all_async(napi_env env, napi_callback_info info) {
     return NULL;
   }
   w->flags = (int)flags;
-  napi_value promise, name;
-  napi_create_string_utf8(env, "berth:umountAll", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-      napi_create_async_work(env, NULL, name, umount_execute, umount_complete, w, &w->work) != napi_ok ||
-      napi_queue_async_work(env, w->work) != napi_ok) {
+  napi_value promise = queue_work(env, "berth:umountAll", umount_execute, umount_complete, w, &w->deferred, &w->work);
+  if (!promise) {
     free(w->target);
     free(w);
     return throw_errno(env, EAGAIN, "umount2", NULL);
@@ -415,6 +427,7 @@ static napi_value init(napi_env env, napi_value exports) {
   berth_init_netlink(env, exports);
   berth_init_bpf(env, exports);
   berth_init_spawn(env, exports);
+  berth_init_rmtree(env, exports);
   return exports;
 }
 

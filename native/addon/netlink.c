@@ -345,14 +345,8 @@ static void delete_execute(napi_env env, void *data) {
 
 static void delete_complete(napi_env env, napi_status status, void *data) {
   struct delete_work *w = data;
-  napi_value undef;
-  napi_get_undefined(env, &undef);
   if (status != napi_ok) w->err = ECANCELED;
-  if (w->err)
-    napi_reject_deferred(env, w->deferred, nl_error(env, w->err, w->action, w->step ? w->step : "cancel"));
-  else
-    napi_resolve_deferred(env, w->deferred, undef);
-  napi_delete_async_work(env, w->work);
+  settle_work(env, w->deferred, w->work, w->err ? nl_error(env, w->err, w->action, w->step ? w->step : "cancel") : NULL, NULL);
   free(w->name);
   free(w->nspath);
   free(w);
@@ -382,11 +376,8 @@ static napi_value link_delete(napi_env env, napi_callback_info info) {
     napi_throw(env, err);
     return NULL;
   }
-  napi_value promise, resource_name;
-  napi_create_string_utf8(env, "berth:linkDelete", NAPI_AUTO_LENGTH, &resource_name);
-  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-      napi_create_async_work(env, NULL, resource_name, delete_execute, delete_complete, w, &w->work) != napi_ok ||
-      napi_queue_async_work(env, w->work) != napi_ok) {
+  napi_value promise = queue_work(env, "berth:linkDelete", delete_execute, delete_complete, w, &w->deferred, &w->work);
+  if (!promise) {
     free(w->name);
     free(w->nspath);
     free(w);

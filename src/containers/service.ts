@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   conflict,
-  discardDir,
   errorCode,
   invalidArgument,
   isNotFound,
@@ -16,7 +15,6 @@ import {
   notFound,
   nullLogger,
   replaceFileSync,
-  sweepDiscarded,
   wrap,
   writeFileAtomic,
   type Logger,
@@ -24,7 +22,7 @@ import {
 import type { MetadataDb } from '../metadata/index.ts';
 import { parseSignal } from '../runtime/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
-import { mountAll, mountOne, unmount, unmountAllAsync } from '../sys/index.ts';
+import { discardDir, mountAll, mountOne, sweepDiscarded, unmount, unmountAllAsync } from '../sys/index.ts';
 import { writeContainerFiles } from './container-files.ts';
 import { defaultHostConfig } from './defaults.ts';
 import { HealthMonitor } from './health.ts';

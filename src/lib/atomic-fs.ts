@@ -63,34 +63,6 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, mod
   }
 }
 
-const DISCARDED = '.removed-';
-
-/**
- * Renames `dir` to a hidden sibling and deletes that in the background: the name is free at
- * once, the unlinks cost nobody's wait. A missing dir is fine; sweepDiscarded collects what a
- * stop or crash leaves.
- */
-export function discardDir(dir: string): void {
-  const to = join(dirname(dir), `${DISCARDED}${basename(dir)}-${randomBytes(3).toString('hex')}`);
-  try {
-    renameSync(dir, to);
-  } catch {
-    return; // gone already
-  }
-  rm(to, { recursive: true, force: true }).catch(() => undefined);
-}
-
-/** Deletes, in the background, what discardDir() renamed in `parent` but did not finish deleting. */
-export function sweepDiscarded(parent: string): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const n of names) if (n.startsWith(DISCARDED)) rm(join(parent, n), { recursive: true, force: true }).catch(() => undefined);
-}
-
 /** fsyncs a directory so a rename inside it is durable. */
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');

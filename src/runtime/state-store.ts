@@ -14,7 +14,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { discardDir, invalidArgument, notFound, sweepDiscarded } from '../lib/index.ts';
+import { invalidArgument, notFound } from '../lib/index.ts';
+import { discardDir, sweepDiscarded } from '../sys/index.ts';
 import type { Spec } from './spec/index.ts';
 import type { CgroupMode } from './cgroups/index.ts';
 

@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } fro
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BerthError, alreadyExists, failedPrecondition, invalidArgument, notFound, wrap } from '../lib/index.ts';
-import type { Mount } from '../sys/index.ts';
+import { removeTree, type Mount } from '../sys/index.ts';
 import type { Info, Kind, SnapshotOptions, Snapshotter, Usage, WalkFilter } from './snapshotter.ts';
 import { diskUsage } from './usage.ts';
 
@@ -233,7 +233,7 @@ export abstract class DirSnapshotter implements Snapshotter {
       const dir = join(this.dir, String(r.id));
       if (existsSync(dir)) renameSync(dir, doomed);
     }).immediate();
-    const removal = rm(doomed, { recursive: true, force: true });
+    const removal = removeTree(doomed);
     if (!options.background) return removal;
     // the directory is already renamed out of the way; a failure leaves it for cleanup()
     removal.catch(() => undefined);

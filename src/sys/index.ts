@@ -6,6 +6,7 @@ export { ShimChannel, spawnShim, controlRequest, connectAttach } from './shim.ts
 export type { ShimStdio } from './shim.ts';
 export { processStartTime, processState, isProcessAlive, processPss, processChildren } from './proc.ts';
 export { runCommand } from './command.ts';
+export { removeTree, discardDir, sweepDiscarded } from './discard.ts';
 export type { CommandResult } from './command.ts';
 export { getLink, listLinks, listRoutes } from './ip.ts';
 export type { NetnsOption, LinkInfo } from './ip.ts';

@@ -26,6 +26,11 @@ export interface NativeSys {
   umount2(target: string, flags?: number): void;
   /** umount2 until nothing is mounted at `target`, on a worker thread; resolves with the count. */
   umountAllAsync(target: string, flags?: number): Promise<number>;
+  /**
+   * `rm -rf path` on a worker thread in one call; never follows a symlink nor enters another
+   * mount (what is mounted inside is left, and the promise rejects with EBUSY).
+   */
+  removeTreeAsync(path: string): Promise<void>;
   /** A sealed, close-on-exec memfd holding a copy of the file at `path` (for execution). */
   sealedCopy(path: string): number;
   /**

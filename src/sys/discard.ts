@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, renameSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { nativeSys } from './native.ts';
+
+/**
+ * Removes a tree as `rm -rf` does, in one call to a worker thread (Node's fs.rm makes a
+ * thread-pool round trip per syscall). Symlinks are removed, never followed; a mount inside
+ * the tree is left alone and the promise rejects with EBUSY. A missing path is fine.
+ */
+export function removeTree(path: string): Promise<void> {
+  return nativeSys().removeTreeAsync(path);
+}
+
+const DISCARDED = '.removed-';
+
+/**
+ * Renames `dir` to a hidden sibling and deletes that in the background: the name is free at
+ * once, the unlinks cost nobody's wait. A missing dir is fine; sweepDiscarded collects what a
+ * stop or crash leaves.
+ */
+export function discardDir(dir: string): void {
+  const to = join(dirname(dir), `${DISCARDED}${basename(dir)}-${randomBytes(3).toString('hex')}`);
+  try {
+    renameSync(dir, to);
+  } catch {
+    return; // gone already
+  }
+  removeTree(to).catch(() => undefined);
+}
+
+/** Deletes, in the background, what discardDir() renamed in `parent` but did not finish deleting. */
+export function sweepDiscarded(parent: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(DISCARDED)) removeTree(join(parent, n)).catch(() => undefined);
+}
