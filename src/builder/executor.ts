@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, readFile, rm, lstat, writeFile } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import {
   nullLogger,
   sha256,
   wrap,
+  randomHex,
   type Digest,
   type Logger,
 } from '../lib/index.ts';
@@ -348,7 +349,7 @@ export class Builder {
       await this.ensureUnpacked(current);
       return;
     }
-    const snapKey = `build-${randomBytes(12).toString('hex')}`;
+    const snapKey = `build-${randomHex(12)}`;
     const bundle = join(this.o.workDir, snapKey);
     const rootfs = join(bundle, 'rootfs');
     let mounted = false;
@@ -575,7 +576,7 @@ export class Builder {
           const dep = findStage(run.df, m.from);
           if (dep && !results.has(dep.index)) throw invalidArgument(`--mount from="${m.from}": only earlier stages can be mounted`);
           const src = dep ? results.get(dep.index)! : await this.baseImage(m.from, run);
-          const view = { key: `build-view-${randomBytes(8).toString('hex')}`, dir: await mkdtemp(join(this.o.workDir, 'mount-')) };
+          const view = { key: `build-view-${randomHex(8)}`, dir: await mkdtemp(join(this.o.workDir, 'mount-')) };
           views.push(view);
           if (src.chainID) mountAll(await this.o.snapshotter.view(view.key, src.chainID), view.dir);
           sourceRoot = view.dir;
@@ -618,7 +619,7 @@ export class Builder {
         const dep = findStage(run.df, fromRef);
         const src = dep ? results.get(dep.index) : await this.baseImage(fromRef, run);
         if (!src) throw invalidArgument(`COPY --from="${fromRef}": stage not built`);
-        viewKey = `build-view-${randomBytes(8).toString('hex')}`;
+        viewKey = `build-view-${randomHex(8)}`;
         viewDir = await mkdtemp(join(this.o.workDir, 'view-'));
         if (src.chainID) mountAll(await this.o.snapshotter.view(viewKey, src.chainID), viewDir);
         else viewKey = undefined;
@@ -779,7 +780,7 @@ async function download(url: string, dir: string, checksum: string | undefined):
   }
   if (!res.ok || !res.body) throw berthError('unavailable', `ADD "${url}": ${res.status} ${res.statusText}`);
   const name = posix.basename(new URL(url).pathname) || 'index.html';
-  const file = join(dir, `${randomBytes(6).toString('hex')}-${name}`);
+  const file = join(dir, `${randomHex(6)}-${name}`);
   const h = createHash('sha256');
   const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   body.on('data', (c: Buffer) => h.update(c));

@@ -1,7 +1,6 @@
 import { mkdir, rm, writeFile, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { invalidArgument, type Logger } from '../lib/index.ts';
+import { invalidArgument, randomHex, type Logger } from '../lib/index.ts';
 import {
   defaultSpec,
   dockerDefaultCapabilities,
@@ -35,7 +34,7 @@ export interface RunStepOptions {
 
 /** Runs the step's process to completion; returns its exit code. */
 export async function runStep(runtime: Runtime, options: RunStepOptions): Promise<number> {
-  const id = `build-${randomBytes(12).toString('hex')}`;
+  const id = `build-${randomHex(12)}`;
   const rootfs = join(options.bundle, 'rootfs');
   const user = await resolveUser(rootfs, options.user || 'root');
   const caps = [...dockerDefaultCapabilities];

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { conflict, invalidArgument, messageOf, notFound, type Logger } from '../lib/index.ts';
+import { conflict, invalidArgument, messageOf, notFound, randomHex, type Logger } from '../lib/index.ts';
 import { relay } from './attach.ts';
 import type { EventSink } from './ports.ts';
 import type { ContainerService } from './service.ts';
@@ -50,7 +49,7 @@ export class ExecManager {
     const c = this.containers.get(ref);
     checkCanExec(c.id, c.state);
     if (config.cmd.length === 0 || config.cmd[0] === '') throw invalidArgument('No exec command specified');
-    const id = randomBytes(32).toString('hex');
+    const id = randomHex(32);
     this.#execs.set(id, { id, containerId: c.id, config, running: false, started: false, exitCode: null, pid: 0 });
     c.execIds.push(id);
     this.events?.publish({ action: `exec_create: ${config.cmd.join(' ')}`, id: c.id, attributes: { ...c.config.labels, image: c.imageRef, name: c.name, execID: id } });

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
-import { invalidArgument } from '../lib/index.ts';
+import { invalidArgument, randomHex } from '../lib/index.ts';
 import { parseTmpfsOptions } from '../volumes/index.ts';
 import type { VolumeProvider } from './ports.ts';
 import type { HostConfig, MountPoint } from './types.ts';
@@ -51,7 +50,7 @@ export function parseBind(spec: string): ParsedBind {
   return { source, destination: posix.normalize(destination), rw, mode, propagation, noCopy, isVolume };
 }
 
-export const anonymousVolumeName = () => randomBytes(32).toString('hex');
+export const anonymousVolumeName = () => randomHex(32);
 
 /**
  * Resolves Binds, Mounts, Tmpfs and the (image and user) Volumes of a container into mount

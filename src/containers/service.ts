@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
@@ -17,6 +16,7 @@ import {
   replaceFileSync,
   wrap,
   writeFileAtomic,
+  randomHex,
   type Logger,
 } from '../lib/index.ts';
 import type { MetadataDb } from '../metadata/index.ts';
@@ -233,7 +233,7 @@ export class ContainerService {
       throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
     }
 
-    const id = randomBytes(32).toString('hex');
+    const id = randomHex(32);
     const dir = this.containerDir(id);
     const c: Container = {
       id,
@@ -917,7 +917,7 @@ export class ContainerService {
 
   /** Runs one health probe as an exec in the container; output is capped as docker does. */
   async #probe(c: Container, args: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    const execId = randomBytes(32).toString('hex');
+    const execId = randomHex(32);
     const user = await resolveUser(this.rootfsDir(c.id), c.config.user, c.hostConfig.groupAdd).catch(() => ({ uid: 0, gid: 0, additionalGids: [] }));
     const { streams, exit } = await this.#o.tasks.exec(c.id, execId, this.execProcess(c, { args, env: [], user, workingDir: '', tty: false, privileged: false }), {
       stdin: false,

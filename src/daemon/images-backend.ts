@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IdResponse, ImageDeleteItem, ImageHistoryItem, ImageInspect, ImagePruneResponse, ImageSummary } from '../api/types/index.ts';
@@ -27,7 +26,7 @@ import {
   type ImageStore,
   type ResolvedImage,
 } from '../images/index.ts';
-import { invalidArgument, notImplemented, wrap, type Digest, type Logger } from '../lib/index.ts';
+import { invalidArgument, notImplemented, wrap, randomHex, type Digest, type Logger } from '../lib/index.ts';
 import { unpackImage, type Snapshotter } from '../snapshots/index.ts';
 import type { EventPublisher } from './events-service.ts';
 import { applyChanges } from './image-changes.ts';
@@ -226,7 +225,7 @@ export class DaemonImageBackend implements ImageBackend {
     const pause = options.pause && running;
     if (pause) await containers.pause(c.id);
     const snap = this.deps.snapshotter;
-    const viewKey = `commit-view-${randomBytes(6).toString('hex')}`;
+    const viewKey = `commit-view-${randomHex(6)}`;
     let viewed = false;
     try {
       const parent = (await snap.stat(c.snapshotKey)).parent;

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Container, NetworkAttacher } from '../containers/index.ts';
-import { berthError, conflict, invalidArgument, messageOf, notFound, nullLogger, wrap, type Logger } from '../lib/index.ts';
+import { berthError, conflict, invalidArgument, messageOf, notFound, nullLogger, wrap, randomHex, type Logger } from '../lib/index.ts';
 import {
   BridgeFirewall,
   BridgeNetworks,
@@ -63,7 +62,7 @@ export interface CreateNetworkOptions {
   ipRange?: string;
 }
 
-const newId = () => randomBytes(32).toString('hex');
+const newId = () => randomHex(32);
 const isLive = (c: Container) => c.state.status === 'running' || c.state.status === 'paused';
 const hostnameOf = (c: Container) => c.config.hostname || c.id.slice(0, 12);
 

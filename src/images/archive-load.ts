@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { invalidArgument, isDigest, notFound, wrap, sha256, type Digest } from '../lib/index.ts';
+import { invalidArgument, isDigest, notFound, wrap, sha256, randomHex, type Digest } from '../lib/index.ts';
 import { writeBlob, writeStream, type Provider, type WritableStore } from '../content/index.ts';
 import { MediaTypes, isIndexType, isManifestType } from './media-types.ts';
 import { normalizeReference } from './reference.ts';
@@ -92,7 +91,7 @@ export async function loadArchive(content: Store, source: AsyncIterable<Uint8Arr
           yield c;
         }
       }
-      const ref = `load-${load}-${randomBytes(4).toString('hex')}`;
+      const ref = `load-${load}-${randomHex(4)}`;
       const wopts = expected ? { expected } : {};
       const written = await writeStream(content, ref, tee(), wopts);
       await drain(entry); // when the blob already existed, its bytes were not read

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Digester, invalidArgument, wrap, type Digest } from '../lib/index.ts';
+import { Digester, invalidArgument, wrap, randomHex, type Digest } from '../lib/index.ts';
 import { writeStream } from '../content/index.ts';
 import type { Mount } from '../sys/index.ts';
 import { diff, unpackImage, type Snapshotter } from '../snapshots/index.ts';
@@ -61,7 +60,7 @@ export async function writeDiffLayer(
   const gzip = createGzip({ level: 1 });
   const producing = pipeline(diff(lower, upper, signal ? { signal } : {}), hash, gzip);
   producing.catch(() => {});
-  const [written] = await Promise.all([writeStream(content, `commit-${randomBytes(8).toString('hex')}`, gzip), producing]);
+  const [written] = await Promise.all([writeStream(content, `commit-${randomHex(8)}`, gzip), producing]);
   const diffID = diffDigest.digest();
   return { diffID, written };
 }

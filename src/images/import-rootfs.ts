@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { Digester, invalidArgument, wrap, type Digest } from '../lib/index.ts';
+import { Digester, invalidArgument, wrap, randomHex, type Digest } from '../lib/index.ts';
 import { writeBlob, writeStream, type Provider, type WritableStore } from '../content/index.ts';
 import { decompressLayer } from '../snapshots/index.ts';
 import { MediaTypes } from './media-types.ts';
@@ -86,7 +85,7 @@ export async function writeImage(
  */
 export async function importRootfs(content: ImportStore, source: AsyncIterable<Uint8Array> | Readable, options: ImportRootfsOptions = {}): Promise<ImportResult> {
   try {
-    const ref = `import-${randomBytes(8).toString('hex')}`;
+    const ref = `import-${randomHex(8)}`;
     const written = await writeStream(content, ref, source instanceof Readable ? source : Readable.from(source), options.signal ? { signal: options.signal } : {});
     if (written.size === 0) throw invalidArgument('the archive is empty');
     const { diffID, compression } = await layerDiffID(content, written);

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { alreadyExists, invalidArgument, notFound } from '../lib/index.ts';
+import { alreadyExists, invalidArgument, notFound, randomHex } from '../lib/index.ts';
 import { migrate, withTransaction, type MetadataDb } from '../metadata/index.ts';
 
 /**
@@ -66,7 +65,7 @@ export class LeaseManager {
   }
 
   create(options: CreateLeaseOptions = {}): Lease {
-    const id = options.id ?? `lease-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+    const id = options.id ?? `lease-${Date.now().toString(36)}-${randomHex(6)}`;
     const now = new Date();
     const expiresAt = options.expiresInMs !== undefined ? new Date(now.getTime() + options.expiresInMs) : undefined;
     try {

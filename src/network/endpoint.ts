@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { isNotFound, wrap } from '../lib/index.ts';
+import { isNotFound, wrap, randomHex } from '../lib/index.ts';
 import { configureInterface, createVeth, removeLink, removeLinkSync } from '../sys/index.ts';
 import { macForIp } from './cidr.ts';
 
@@ -35,7 +34,7 @@ export interface Endpoint {
  * about a millisecond). On failure nothing is left behind (deleting the host end removes the pair).
  */
 export async function attachEndpoint(options: AttachOptions): Promise<Endpoint> {
-  const hostVeth = options.hostVeth ?? `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
+  const hostVeth = options.hostVeth ?? `veth${randomHex(4).slice(0, 7)}`;
   const ifName = options.ifName ?? 'eth0';
   const mac = options.mac ?? macForIp(options.address);
   const action = `attach ${JSON.stringify(options.netnsPath)} to bridge ${JSON.stringify(options.bridge)}`;

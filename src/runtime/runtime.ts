@@ -5,7 +5,6 @@
  * Lifecycle (runtime-spec): create → "created" (process blocked before exec) → start → "running"
  * → exit → "stopped" → delete. kill works in created/running/paused; pause/resume use the freezer.
  */
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { existsSync, fstatSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -23,6 +22,7 @@ import {
   nullLogger,
   unavailable,
   wrap,
+  randomHex,
   type ErrorCode,
   type Logger,
 } from '../lib/index.ts';
@@ -634,7 +634,7 @@ export class Runtime {
   async exec(id: string, options: ExecOptions): Promise<ExecResult> {
     const stored = this.store.read('exec', id);
     assertCan('exec', id, this.statusOf(stored));
-    const execId = options.execId ?? randomBytes(8).toString('hex');
+    const execId = options.execId ?? randomHex(8);
     checkId('exec', execId);
     const files = this.paths(id, execId);
     const spec = this.store.readSpec(id);

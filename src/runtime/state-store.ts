@@ -12,9 +12,8 @@
  *   <root>/.removed-<id>-<random>/   a deleted container's directory while it is being deleted
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { invalidArgument, notFound } from '../lib/index.ts';
+import { invalidArgument, notFound, randomHex } from '../lib/index.ts';
 import { discardDir, sweepDiscarded } from '../sys/index.ts';
 import type { Spec } from './spec/index.ts';
 import type { CgroupMode } from './cgroups/index.ts';
@@ -81,7 +80,7 @@ export class StateStore {
    */
   write(state: StoredState): void {
     const path = join(this.dir(state.id), 'state.json');
-    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${path}.${randomHex(4)}.tmp`;
     writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, path);
   }

@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
 import { rm } from 'node:fs/promises';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { BerthError, alreadyExists, failedPrecondition, invalidArgument, notFound, wrap } from '../lib/index.ts';
+import { BerthError, alreadyExists, failedPrecondition, invalidArgument, notFound, wrap, randomHex } from '../lib/index.ts';
 import { removeTree, type Mount } from '../sys/index.ts';
 import type { Info, Kind, SnapshotOptions, Snapshotter, Usage, WalkFilter } from './snapshotter.ts';
 import { diskUsage } from './usage.ts';
@@ -170,7 +169,7 @@ export abstract class DirSnapshotter implements Snapshotter {
     const action = kind === 'active' ? 'prepare' : 'view';
     checkName('key', key);
     // three mkdirs: made here, each costs less than a thread-pool round trip
-    const temp = join(this.dir, `new-${randomBytes(8).toString('hex')}`);
+    const temp = join(this.dir, `new-${randomHex(8)}`);
     mkdirSync(join(temp, 'fs'), { recursive: true, mode: 0o755 });
     if (kind === 'active') mkdirSync(join(temp, 'work'), { mode: 0o700 });
     try {
@@ -263,7 +262,7 @@ export abstract class DirSnapshotter implements Snapshotter {
       for (const n of readdirSync(this.dir)) {
         const path = join(this.dir, n);
         if (/^\d+$/.test(n) && !ids.has(n)) {
-          const to = join(this.dir, `rm-${n}-${randomBytes(4).toString('hex')}`);
+          const to = join(this.dir, `rm-${n}-${randomHex(4)}`);
           renameSync(path, to);
           out.push(to);
         } else if (n.startsWith('rm-')) {

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
-  failedPrecondition, invalidArgument, isAlreadyExists, isNotFound, wrap, nullLogger, type Digest, type Logger,
+  failedPrecondition,
+  invalidArgument,
+  isAlreadyExists,
+  isNotFound,
+  wrap,
+  nullLogger,
+  randomHex,
+  type Digest,
+  type Logger,
 } from '../lib/index.ts';
 import type { ApplyLayerOptions } from './apply-layer.ts';
 import { chainIDs } from './chain-id.ts';
@@ -229,7 +236,7 @@ export class Unpacker {
     layer: LayerDescriptor, diffID: Digest, name: Digest, parent: Digest | undefined, options: UnpackOptions,
     opening: Promise<LayerJob>, started: () => Promise<void>,
   ): Promise<void> {
-    const key = `${UNPACK_KEY_PREFIX}${randomBytes(6).toString('hex')}-${name}`;
+    const key = `${UNPACK_KEY_PREFIX}${randomHex(6)}-${name}`;
     const what = `unpack layer ${JSON.stringify(layer.digest)}`;
     let job: LayerJob | undefined;
     let mounts;

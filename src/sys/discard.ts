@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { nativeSys } from './native.ts';
+import { randomHex } from '../lib/index.ts';
 
 /**
  * Removes a tree as `rm -rf` does, in one call to a worker thread (Node's fs.rm makes a
@@ -20,7 +20,7 @@ const DISCARDED = '.removed-';
  * stop or crash leaves.
  */
 export function discardDir(dir: string): void {
-  const to = join(dirname(dir), `${DISCARDED}${basename(dir)}-${randomBytes(3).toString('hex')}`);
+  const to = join(dirname(dir), `${DISCARDED}${basename(dir)}-${randomHex(3)}`);
   try {
     renameSync(dir, to);
   } catch {

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalidArgument, isNotFound, notFound, notImplemented, nullLogger, wrap, type Logger } from '../lib/index.ts';
+import { conflict, invalidArgument, isNotFound, notFound, notImplemented, nullLogger, wrap, randomHex, type Logger } from '../lib/index.ts';
 import type { MetadataDb } from '../metadata/index.ts';
 import {
   anonymousLabel,
@@ -70,7 +69,7 @@ export class VolumeService {
 
   async create(options: CreateVolumeOptions = {}): Promise<Volume> {
     const anonymous = !options.name;
-    const name = options.name || randomBytes(32).toString('hex');
+    const name = options.name || randomHex(32);
     const driver = options.driver || localDriver;
     const context = `create ${name}`;
     if (!nameRe.test(name)) {

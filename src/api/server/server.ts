@@ -2,10 +2,9 @@ import { createServer, ServerResponse, type IncomingMessage, type Server } from 
 import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, rename, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { failedPrecondition, messageOf, notFound, unavailable, wrap, type Logger } from '../../lib/index.ts';
+import { failedPrecondition, messageOf, notFound, unavailable, wrap, randomHex, type Logger } from '../../lib/index.ts';
 import { maxApiVersion } from '../types/index.ts';
 import { splitVersionedPath } from './api-version.ts';
 import { RequestContext, type UpgradeSource } from './context.ts';
@@ -66,7 +65,7 @@ export class ApiServer {
     const server = this.newServer();
     // Bind under a temporary name, set mode and group, then rename into place: the socket is
     // never reachable with the wrong permissions.
-    const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    const temp = `${path}.${randomHex(4)}.tmp`;
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -175,7 +174,7 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, upgrade?: UpgradeSource): Promise<void> {
-    const requestId = randomBytes(6).toString('hex');
+    const requestId = randomHex(6);
     const log = this.log.with({ requestId });
     res.setHeader('Api-Version', maxApiVersion);
     res.setHeader('Docker-Experimental', 'false');
