@@ -110,3 +110,18 @@ test('openMetadataDb lets two connections share one file with foreign keys enfor
   b.prepare("INSERT INTO child VALUES ('c', 'p')").run();
   assert.equal((a.prepare('SELECT count(*) AS n FROM child').get() as { n: number }).n, 1);
 });
+
+test('openMetadataDb compiles each statement text once and the shared statement keeps working', () => {
+  const db = openMetadataDb(':memory:');
+  db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)');
+  const ins = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  assert.equal(db.prepare('INSERT INTO t (k, v) VALUES (?, ?)'), ins);
+  for (let i = 0; i < 5; i++) db.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run(`k${i}`, i);
+  assert.throws(() => db.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run('k0', 9), /UNIQUE/);
+  assert.deepEqual(db.prepare('SELECT v FROM t WHERE k = ?').get('k3'), { v: 3 });
+  assert.notEqual(db.prepare('SELECT v FROM t WHERE k = ?'), ins);
+  assert.throws(() => db.prepare('SELECT * FROM missing'), /no such table/);
+  db.exec('CREATE TABLE missing (x)');
+  assert.deepEqual(db.prepare('SELECT * FROM missing').all(), []);
+  db.close();
+});

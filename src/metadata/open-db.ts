@@ -33,8 +33,25 @@ export function openMetadataDb(path: string, options: OpenMetadataDbOptions = {}
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = ON');
+    cacheStatements(db);
     return db;
   } catch (err) {
     throw wrap(err, `open metadata db ${JSON.stringify(path)}`);
   }
+}
+
+/**
+ * Makes `db.prepare` compile each SQL text once: the stores prepare at every call, and compiling
+ * cost more than running most of their statements (a container's create, start and removal
+ * prepared a dozen). No store changes a statement's mode (pluck, raw, expand), so one shared
+ * statement per text is safe; the texts are fixed, so the cache stays small.
+ */
+function cacheStatements(db: MetadataDb): void {
+  const compile = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) cache.set(sql, (stmt = compile(sql)));
+    return stmt;
+  }) as MetadataDb['prepare'];
 }
