@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CgroupV1Manager, createCgroupManager, detectCgroupMode, v1Hierarchies } from './index.ts';
@@ -148,6 +148,40 @@ test('CgroupV1Manager creates nested paths and copies cpuset at each level', asy
   assert.equal(existsSync(join(cpusetRoot, top, 'a')), true, 'only the leaf is removed');
   await outer.remove();
   assert.equal(existsSync(join(cpusetRoot, top)), false);
+});
+
+test('CgroupV1Manager: cpuset siblings get cpus and mems from the kernel once the parent clones them, even when the parent is made again', async (t) => {
+  requireRoot();
+  const top = `/berth-test-${randomBytes(4).toString('hex')}`;
+  const cpusetRoot = v1Hierarchies()['cpuset']!;
+  const rootFlag = read(cpusetRoot, 'cgroup.clone_children');
+  const made: CgroupV1Manager[] = [];
+  const make = (name: string) => {
+    const m = new CgroupV1Manager(`${top}/${name}`);
+    made.push(m);
+    m.create();
+    const dir = join(cpusetRoot, top, name);
+    assert.notEqual(read(dir, 'cpuset.cpus'), '', `cpuset.cpus of ${name}`);
+    assert.notEqual(read(dir, 'cpuset.mems'), '', `cpuset.mems of ${name}`);
+    return m;
+  };
+  t.after(async () => {
+    for (const m of made) await m.remove().catch(() => undefined);
+    await new CgroupV1Manager(top).remove().catch(() => undefined);
+  });
+  make('one');
+  assert.equal(read(join(cpusetRoot, top), 'cgroup.clone_children'), '1');
+  make('two');
+  // the parent removed and made again by someone else, without the flag: still filled in
+  for (const m of made.splice(0)) await m.remove();
+  await new CgroupV1Manager(top).remove();
+  mkdirSync(join(cpusetRoot, top));
+  writeFileSync(join(cpusetRoot, top, 'cpuset.cpus'), read(cpusetRoot, 'cpuset.cpus'));
+  writeFileSync(join(cpusetRoot, top, 'cpuset.mems'), read(cpusetRoot, 'cpuset.mems'));
+  assert.equal(read(join(cpusetRoot, top), 'cgroup.clone_children'), '0');
+  make('three');
+  assert.equal(read(join(cpusetRoot, top), 'cgroup.clone_children'), '1');
+  assert.equal(read(cpusetRoot, 'cgroup.clone_children'), rootFlag, "the host's root cgroup is left as it was");
 });
 
 test('CgroupV1Manager.remove kills every process, forks included', async (t) => {

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { failedPrecondition, invalidArgument, nullLogger, unavailable, wrap } from '../../lib/index.ts';
 import type { Logger } from '../../lib/index.ts';
 import type { LinuxDeviceCgroup, LinuxResources } from '../spec/index.ts';
@@ -20,6 +20,26 @@ export interface CgroupV1Options {
   logger?: Logger;
   /** How long freeze/remove wait for the kernel (ms). */
   timeoutMs?: number;
+}
+
+/** cpuset parents (below a hierarchy's root) known to have clone_children set. */
+const cloningParents = new Set<string>();
+
+/**
+ * Gives the new cpuset cgroup `dir` its parent's cpus and mems when the kernel did not, and sets
+ * clone_children on the parent (never on the hierarchy's root, which is the host's) so that its
+ * next children get them at mkdir.
+ */
+function inheritCpuset(mount: string, parent: string, dir: string): void {
+  // one read checks the kernel did it (the parent may have been made again without the flag)
+  if (cloningParents.has(parent) && readCgroupFile(dir, 'cpuset.cpus').trim() !== '') return;
+  cloningParents.delete(parent);
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    if (readCgroupFile(dir, file).trim() === '') writeCgroupFile(dir, file, readCgroupFile(parent, file).trim());
+  }
+  if (parent === mount) return;
+  if (readCgroupFile(parent, 'cgroup.clone_children').trim() !== '1') writeCgroupFile(parent, 'cgroup.clone_children', '1');
+  cloningParents.add(parent);
 }
 
 /** The unlimited value v1 files take. */
@@ -86,22 +106,29 @@ export class CgroupV1Manager implements ContainerCgroupManager {
       }
       return;
     }
-    if (existsSync(dir)) return;
-    // A new cpuset cgroup starts with empty cpus and mems and refuses tasks: copy the parent's.
-    let cur = mount;
-    for (const part of relative(mount, dir).split('/')) {
-      const parent = cur;
-      cur = join(cur, part);
-      if (existsSync(cur)) continue;
-      try {
-        mkdirSync(cur);
-      } catch (err) {
-        throw wrap(err, `create cgroup ${JSON.stringify(cur)}`);
+    // A new cpuset cgroup starts with empty cpus and mems and refuses tasks: it takes its
+    // parent's, from the kernel once the parent has clone_children set, else copied here.
+    try {
+      mkdirSync(dir); // the common case: the parent exists
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return;
+      if (code !== 'ENOENT') throw wrap(err, `create cgroup ${JSON.stringify(dir)}`);
+      let cur = mount;
+      for (const part of relative(mount, dir).split('/')) {
+        const parent = cur;
+        cur = join(cur, part);
+        if (existsSync(cur)) continue;
+        try {
+          mkdirSync(cur);
+        } catch (e) {
+          throw wrap(e, `create cgroup ${JSON.stringify(cur)}`);
+        }
+        inheritCpuset(mount, parent, cur);
       }
-      for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-        if (readCgroupFile(cur, file).trim() === '') writeCgroupFile(cur, file, readCgroupFile(parent, file).trim());
-      }
+      return;
     }
+    inheritCpuset(mount, dirname(dir), dir);
   }
 
   set(r: LinuxResources): void {
