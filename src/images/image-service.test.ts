@@ -297,3 +297,25 @@ test('ImageService getImage gives the daemon config, manifest and chainIDs; crea
   inUse.set(img.config.digest, { containerId: 'c', running: false });
   assert.equal((await svc.list({ containers: true }))[0]!.Containers, 1);
 });
+
+test('ImageService.resolve of a tag answers as the full scan does: the image, all its names, the named target', async (t) => {
+  const { content, svc } = await setup(t);
+  const a = await makeTestImage(content, { cmd: ['a'] });
+  const b = await makeTestImage(content, { cmd: ['b'] });
+  svc.createImage('busybox:1', a.target);
+  svc.createImage('alpha:x', a.target);
+  svc.createImage('zeta', a.target);
+  svc.createImage('other', b.target);
+  const byTag = await svc.resolve('busybox:1');
+  const byId = await svc.resolve(a.config.digest); // the full scan
+  assert.equal(byTag.id, a.config.digest);
+  assert.deepEqual(byTag.records.map((r) => r.name), byId.records.map((r) => r.name));
+  assert.deepEqual(byTag.records.map((r) => r.name), ['docker.io/library/alpha:x', 'docker.io/library/busybox:1', 'docker.io/library/zeta:latest']);
+  assert.deepEqual(byTag.target, byId.target);
+  assert.equal(byTag.matched?.name, 'docker.io/library/busybox:1');
+  assert.equal((await svc.resolve('other')).id, b.config.digest);
+  // what the answer carries is the caller's: changing it changes nothing stored
+  byTag.config.config!.Cmd = ['changed'];
+  assert.deepEqual((await svc.resolve('busybox:1')).config.config?.Cmd, ['a']);
+  await assert.rejects(svc.resolve('busybox:2'), { message: 'No such image: busybox:2' });
+});

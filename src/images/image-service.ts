@@ -198,6 +198,34 @@ export class ImageService {
     }
   }
 
+  /** The image ID a record resolves to (undefined when its content is unreadable), without a copy. */
+  private async idOf(rec: ImageRecord): Promise<Digest | undefined> {
+    return this.resolved.get(rec.target.digest)?.id ?? (await this.resolveRecord(rec))?.id;
+  }
+
+  /**
+   * resolve() for the common case, a tagged name (`busybox`, `busybox:1`): its record and the
+   * records of the same image, as images() would group them, without copying every image's
+   * manifest and config. Undefined when `s` is no such name (resolve() goes on as for any other).
+   */
+  private async resolveTagged(s: string): Promise<(ResolvedImage & { matched: ImageRecord }) | undefined> {
+    if (/^(sha256:)?[a-f0-9]{64}$/.test(s)) return undefined;
+    let ref: Reference;
+    try {
+      ref = parseNormalizedNamed(s);
+    } catch {
+      return undefined;
+    }
+    if (ref.digest !== undefined) return undefined;
+    const rec = this.opts.images.find(formatReference({ domain: ref.domain, path: ref.path, tag: ref.tag ?? defaultTag }));
+    const r = rec && (await this.resolveRecord(rec));
+    if (!rec || !r) return undefined;
+    const records: ImageRecord[] = [];
+    for (const other of this.opts.images.list()) if ((await this.idOf(other)) === r.id) records.push(other);
+    const target = (records.find((x) => !isDanglingName(x.name)) ?? rec).target;
+    return { ...r, target, records, matched: rec };
+  }
+
   /** Every image with readable content, keyed by ID, in name order of their first record. */
   async images(): Promise<Map<Digest, ResolvedImage>> {
     const out = new Map<Digest, ResolvedImage>();
@@ -224,6 +252,8 @@ export class ImageService {
   async resolve(refOrId: string): Promise<ResolvedImage & { matched?: ImageRecord }> {
     const s = refOrId.trim();
     if (s === '') throw invalidArgument('image reference must not be empty');
+    const named = await this.resolveTagged(s);
+    if (named) return named;
     const all = await this.images();
     const full = /^(sha256:)?([a-f0-9]{64})$/.exec(s);
     if (full) {
