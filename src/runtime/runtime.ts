@@ -27,7 +27,7 @@ import {
   type Logger,
 } from '../lib/index.ts';
 import { connectAttach, controlRequest, isProcessAlive, processStartTime, spawnShim, type ShimChannel, type ShimStdio } from '../sys/index.ts';
-import type { LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
+import type { Hooks, LinuxDeviceCgroup, LinuxResources, Spec } from './spec/index.ts';
 import { OCI_VERSION, alwaysAllowedDeviceRules, validateSpec } from './spec/index.ts';
 import { parseSignal, readCapabilitySet } from './linux/index.ts';
 import { compileExecPlan, compilePlan, encodePlan, type PlanContext, type PlanStdio } from './plan.ts';
@@ -118,6 +118,8 @@ export class Runtime {
    * mounts; a container's cgroups do not move while it exists).
    */
   private readonly cgroups = new Map<string, ContainerCgroupManager>();
+  /** The hooks of each container created here until its delete (start and delete need no read of config.json). */
+  private readonly hooks = new Map<string, Hooks | undefined>();
 
   /** The host's cgroup mode and v1 hierarchies, read once: mounts do not move under a runtime. */
   private hostCgroups: { mode: CgroupMode; hierarchies?: Record<string, string> } | undefined;
@@ -289,7 +291,8 @@ export class Runtime {
         throw this.shimError(line);
       }
       channel.close();
-      if (autostart) await this.postStart(stored, spec);
+      this.hooks.set(id, spec.hooks);
+      if (autostart) await this.postStart(stored, spec.hooks);
       return this.ociState(stored, autostart ? 'running' : 'created');
     } catch (err) {
       channel?.close();
@@ -355,13 +358,13 @@ export class Runtime {
     }
     stored.started = true;
     this.store.write(stored);
-    const spec = this.safeSpec(id);
-    if (spec) await this.postStart(stored, spec);
+    await this.postStart(stored, this.hooksOf(id));
   }
 
-  private async postStart(stored: StoredState, spec: Spec): Promise<void> {
+  private async postStart(stored: StoredState, hooks: Hooks | undefined): Promise<void> {
+    if (!hooks?.poststart?.length) return;
     try {
-      await runHooks('poststart', spec.hooks?.poststart, JSON.stringify(this.ociState(stored, 'running')));
+      await runHooks('poststart', hooks.poststart, JSON.stringify(this.ociState(stored, 'running')));
     } catch (err) {
       this.logger.warn('poststart hook failed', { id: stored.id, error: err });
     }
@@ -377,6 +380,11 @@ export class Runtime {
   }
 
   // ---- state ---------------------------------------------------------------------------------
+
+  /** The container's hooks: remembered from its create, else read from its config.json. */
+  private hooksOf(id: string): Hooks | undefined {
+    return this.hooks.has(id) ? this.hooks.get(id) : this.safeSpec(id)?.hooks;
+  }
 
   private safeSpec(id: string): Spec | undefined {
     try {
@@ -538,10 +546,11 @@ export class Runtime {
       throw wrap(err, `delete ${JSON.stringify(id)}`);
     }
     this.forgetCgroup(stored.cgroupsPath, stored.cgroupMode);
-    const spec = this.safeSpec(id);
-    if (spec?.hooks?.poststop?.length) {
+    const poststop = this.hooksOf(id)?.poststop;
+    this.hooks.delete(id);
+    if (poststop?.length) {
       try {
-        await runHooks('poststop', spec.hooks.poststop, JSON.stringify(this.ociState(stored, 'stopped')));
+        await runHooks('poststop', poststop, JSON.stringify(this.ociState(stored, 'stopped')));
       } catch (err) {
         this.logger.warn('poststop hook failed', { id, error: err });
       }
