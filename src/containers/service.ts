@@ -528,9 +528,14 @@ export class ContainerService {
     return next;
   }
 
-  /** Resolves once the rootfs is unmounted: at once when this daemon has nothing mounted there. */
+  /**
+   * Resolves once the rootfs is unmounted: at once when this daemon has nothing mounted there,
+   * with the unmount in flight when there is one (another only if that one failed).
+   */
   #rootfsUnmounted(id: string): Promise<void> {
-    return this.#mounted.has(id) || this.#unmounts.has(id) ? this.#unmountRootfs(id) : Promise.resolve();
+    const inflight = this.#unmounts.get(id);
+    if (inflight) return inflight.then(() => (this.#mounted.has(id) ? this.#unmountRootfs(id) : undefined));
+    return this.#mounted.has(id) ? this.#unmountRootfs(id) : Promise.resolve();
   }
 
   /**
@@ -696,8 +701,7 @@ export class ContainerService {
       this.#log.debug('stop signal not delivered', { id: c.id, error: messageOf(err) });
     }
     if (timeout >= 0) {
-      const timer = sleep(timeout * 1000).then(() => 'timeout' as const);
-      if ((await Promise.race([exited, timer])) !== 'timeout') return;
+      if ((await orTimeout(exited, timeout * 1000)) !== 'timeout') return;
     } else {
       await exited;
       return;
@@ -739,7 +743,7 @@ export class ContainerService {
       }
       this.#event(c, 'kill', { signal: String(signal) });
       if (c.state.status === 'paused' && signal === 9) await this.#resumeQuietly(c);
-      if (exited) await Promise.race([exited, sleep(10_000)]);
+      if (exited) await orTimeout(exited, 10_000);
     });
   }
 
@@ -813,7 +817,7 @@ export class ContainerService {
       if (wasRunning) {
         await this.#o.tasks.kill(c.id, 9, { all: true }).catch(() => undefined);
         await this.#o.tasks.resume(c.id).catch(() => undefined);
-        await Promise.race([exited, sleep(15_000)]);
+        await orTimeout(exited, 15_000);
       }
       await this.#cleanup(c, options.volumes ?? false);
       this.#event(c, 'destroy');
@@ -823,9 +827,11 @@ export class ContainerService {
 
   async #cleanup(c: Container, removeVolumes: boolean): Promise<void> {
     await this.#taskReleased(c.id);
+    // the task is gone: its rootfs is unmounted while the rest is released
+    const unmounted = this.#rootfsUnmounted(c.id);
     await this.#o.tasks.delete(c.id).catch(() => undefined);
     await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
-    await this.#rootfsUnmounted(c.id);
+    await unmounted;
     this.#unmountShm(c);
     try {
       await this.#o.snapshotter.remove(c.snapshotKey, { background: true });
@@ -931,8 +937,7 @@ export class ContainerService {
     };
     streams?.stdout.on('data', collect);
     streams?.stderr?.on('data', collect);
-    const timer = sleep(timeoutMs).then(() => 'timeout' as const);
-    const r = await Promise.race([exit, timer]);
+    const r = await orTimeout(exit, timeoutMs);
     streams?.close();
     if (r === 'timeout') {
       return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
@@ -1080,4 +1085,14 @@ export function parseSize(s: string): number {
   if (!m) throw invalidArgument(`invalid size: "${s}"`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()] ?? 1;
   return Math.floor(Number(m[1]) * mult);
+}
+
+/** `p`, or "timeout" after `ms`; the timer ends with the race, so none is left to hold a stopping daemon. */
+async function orTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -67,6 +67,26 @@ test('ContainerService stop, kill, pause/unpause, restart with docker conflicts'
   assert.equal(h.svc.get(id).state.exitCode, 137);
 });
 
+test('ContainerService stop, kill and a forced remove leave no timer behind once the exit came', async (t) => {
+  const h = makeHarness();
+  t.after(() => h.close());
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const started = async () => {
+    const { id } = await h.svc.create({ config: h.config({ cmd: ['sh', '-c', 'trap "exit 0" TERM; sleep 100 & wait'] }) });
+    await h.svc.start(id);
+    return id;
+  };
+  const [a, b, c] = [await started(), await started(), await started()];
+  await new Promise((r) => setTimeout(r, 200));
+  const before = timers();
+  await h.svc.stop(a, { timeout: 60 });
+  await h.svc.kill(b);
+  await h.svc.remove(c, { force: true });
+  await new Promise((r) => setTimeout(r, 100));
+  // each used to leave its deadline (60 s, 10 s, 15 s) pending, holding a stopping daemon
+  assert.ok(timers() <= before, `Timeout handles: ${before} before, ${timers()} after`);
+});
+
 test('ContainerService exec with exit codes, env and user', async (t) => {
   const h = makeHarness();
   t.after(() => h.close());
