@@ -198,6 +198,22 @@ test('a blob or manifest whose digest does not match is refused and discarded', 
   });
   assert.equal(await dst.store.exists(img.layers[0]!.digest), false);
   assert.deepEqual(await dst.store.listStatuses({ prefix: `pull-${img.layers[0]!.digest}` }), []);
+  // a blob that goes on past its size is cut off as it arrives, not taken
+  const layer = (await src.store.readBlob(img.layers[0]!)) as Buffer;
+  proxy.intercept = (req, res) => {
+    if (!req.url?.includes(`/blobs/${img.layers[0]!.digest}`)) return false;
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked: no length to hold it to
+    res.write(layer);
+    res.end(Buffer.alloc(4096, 7));
+    return true;
+  };
+  await assert.rejects(client.pull(`${host}/corrupt/app:v1`), (err) => {
+    assert.equal(errorCode(err), 'failed-precondition');
+    assert.match(messageOf(err), /received more than the 50\d+ bytes expected/);
+    return true;
+  });
+  assert.equal(await dst.store.exists(img.layers[0]!.digest), false);
+  assert.deepEqual(await dst.store.listStatuses({ prefix: `pull-${img.layers[0]!.digest}` }), []);
   // a manifest fetched by digest must hash to that digest
   await assert.rejects(client.resolve(`${reg.host}/corrupt/app@${sha('not the manifest')}`), (err) => isNotFound(err));
   proxy.intercept = (req, res) => {

@@ -75,17 +75,26 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
           inflight = p;
         };
         try {
-          for await (const chunk of body) {
-            const c = chunk as Buffer;
-            if (received + c.length > desc.size) {
+          // chunk by chunk as they arrive ('data' in flowing mode): an async iterator's read()
+          // would hand over everything buffered meanwhile concatenated, a copy of each byte
+          await new Promise<void>((resolve, reject) => {
+            const fail = (err: unknown) => {
               body.destroy();
-              throw failedPrecondition(`received more than the ${desc.size} bytes expected`);
-            }
-            received += c.length;
-            pending.push(c);
-            pendingBytes += c.length;
-            if (pendingBytes >= 1 << 20) await flush();
-          }
+              reject(err);
+            };
+            body.on('data', (c: Buffer) => {
+              if (received + c.length > desc.size) return fail(failedPrecondition(`received more than the ${desc.size} bytes expected`));
+              received += c.length;
+              pending.push(c);
+              pendingBytes += c.length;
+              if (pendingBytes < 1 << 20) return;
+              body.pause();
+              flush().then(() => body.resume(), fail);
+            });
+            body.once('end', resolve);
+            body.once('error', reject);
+            body.once('close', () => reject(Object.assign(new Error('blob download: connection closed before the end'), { code: 'UND_ERR_SOCKET' })));
+          });
         } finally {
           await flush();
           await settle();
