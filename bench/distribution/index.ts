@@ -13,15 +13,14 @@ import { createHash } from 'node:crypto';
 import { LocalContentStore, writeBlob, type ContentStore } from '../../src/content/index.ts';
 import { RegistryClient } from '../../src/registry/client/index.ts';
 import { startDaemon } from '../../test/helpers/daemon.ts';
-import { dockerCli, median, startDockerd } from '../helpers/peers.ts';
+import { dockerCli, median, shipped, startDockerd } from '../helpers/peers.ts';
 
 const run = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..');
 const mib = 1024 * 1024;
 const layerMiB = Number(process.env['BENCH_LAYER_MIB'] ?? 50);
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-distribution-'));
 const children: ChildProcess[] = [];
-const PULLS = Number(process.env['BENCH_PULLS'] ?? 3);
+const PULLS = Number(process.env['BENCH_PULLS'] ?? 5);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -49,7 +48,8 @@ async function startBerthRegistry(): Promise<string> {
   const port = await freePort();
   const env = { ...process.env };
   delete env['NODE_EXTRA_CA_CERTS'];
-  const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cmd/berth-registry.ts'), 'serve', '--addr', `127.0.0.1:${port}`, '--root', join(work, 'berth-registry'), '--log-level', 'error'], { env, stdio: 'ignore' });
+  const [node, registry] = shipped('berth-registry');
+  const p = spawn(node!, [registry!, 'serve', '--addr', `127.0.0.1:${port}`, '--root', join(work, 'berth-registry'), '--log-level', 'error'], { env, stdio: 'ignore' });
   children.push(p);
   await waitUp(`http://127.0.0.1:${port}/v2/`);
   return `127.0.0.1:${port}`;
@@ -126,9 +126,9 @@ async function makeTarImage(store: ContentStore, filesPerLayer = layerMiB): Prom
 
 /**
  * `docker pull` (download and unpack) through a private berthd and through a private dockerd,
- * from the same registry, interleaved: each daemon first pulls a small image (its code paths
- * loaded and warm), then the big one PULLS times, removed and pruned in between, each pull after a
- * sync; medians.
+ * from the same registry, interleaved: each daemon first pulls a small image and then the big one
+ * once (its code loaded, its allocator grown: the first pull is reported on its own row), then
+ * the big one PULLS times, removed and pruned in between, each pull after a sync; medians.
  * Then `docker push` through berthd.
  */
 async function daemonRows(rows: Array<[string, number | undefined, string?]>, host: string, pushHost: string, warmRef: string): Promise<void> {
@@ -143,7 +143,7 @@ async function daemonRows(rows: Array<[string, number | undefined, string?]>, ho
   const small = await makeTarImage(store, 5); // 5 MiB layers: big enough to go through the layer worker
   await c.push(warmRef, { manifest: { digest: small.digest } });
   await c.close();
-  const d = await startDaemon(undefined, { args: ['--log-level', 'error'] });
+  const d = await startDaemon(undefined, { args: ['--log-level', 'error'], command: shipped('berthd') });
   const dd = await startDockerd(join(work, 'dockerd'));
   try {
     const daemons: Array<{ name: string; host: string; times: number[] }> = [{ name: 'berthd', host: d.host, times: [] }];
@@ -161,6 +161,14 @@ async function daemonRows(rows: Array<[string, number | undefined, string?]>, ho
       await new Promise((r) => setTimeout(r, 500));
     };
     for (const dm of daemons) await docker$(dm.host, 'pull', '-q', warmRef);
+    const firsts: number[] = [];
+    for (const dm of daemons) {
+      await settle();
+      firsts.push(await time(() => docker$(dm.host, 'pull', '-q', ref)));
+      await docker$(dm.host, 'rmi', '-f', ref);
+      await docker$(dm.host, 'image', 'prune', '-af');
+    }
+    daemons.forEach((dm, i) => rows.push([`docker pull ← berth-registry through ${dm.name}, its first (unpacked)`, firsts[i]]));
     for (let i = 0; i < PULLS; i++) {
       for (const dm of daemons) {
         await settle();

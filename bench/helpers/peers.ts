@@ -9,6 +9,16 @@ import { processPss } from '../../src/sys/index.ts';
 
 export const dockerCli = '/usr/local/bin/docker';
 
+/**
+ * The command that runs one of berth's programs as shipped: the build in dist/ (scripts/bench.sh
+ * builds it first), not the sources under a TypeScript loader, which served blobs 10-20% slower.
+ */
+export function shipped(program: 'berthd' | 'berth-registry'): string[] {
+  const js = join(import.meta.dirname, '..', '..', 'dist', `${program}.js`);
+  if (!existsSync(js)) throw new Error(`${js} is missing: run npm run build (scripts/bench.sh does)`);
+  return [process.execPath, js];
+}
+
 export function median(xs: readonly number[]): number {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
