@@ -14,8 +14,16 @@
 #define VERIFIER_LOG_SIZE 65536
 #define QUERY_MAX 64
 
+/*
+ * The verifier gives up with EAGAIN when a signal is pending (a SIGCHLD for the daemon, which
+ * reaps its monitors, arrives at any time): a program load is tried again, as libbpf does.
+ */
 static long sys_bpf(int cmd, union bpf_attr *attr) {
-  return syscall(SYS_bpf, cmd, attr, sizeof *attr);
+  long r;
+  int tries = 0;
+  do r = syscall(SYS_bpf, cmd, attr, sizeof *attr);
+  while (r < 0 && ((errno == EAGAIN && cmd == BPF_PROG_LOAD && ++tries < 20) || errno == EINTR));
+  return r;
 }
 
 static void close_intp(int *fd) {
