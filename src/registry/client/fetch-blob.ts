@@ -59,6 +59,8 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
         let pendingBytes = 0;
         let received = offset;
         let inflight: Promise<void> | undefined;
+        /** The flush a full batch started while the body waits, paused. */
+        let draining: Promise<void> | undefined;
         const settle = async () => {
           const p = inflight;
           inflight = undefined;
@@ -89,13 +91,17 @@ export async function fetchBlob(store: ContentStore, repo: RemoteRepository, des
               pendingBytes += c.length;
               if (pendingBytes < 1 << 20) return;
               body.pause();
-              flush().then(() => body.resume(), fail);
+              draining = flush().then(() => void body.resume());
+              draining.catch(fail);
             });
             body.once('end', resolve);
             body.once('error', reject);
             body.once('close', () => reject(Object.assign(new Error('blob download: connection closed before the end'), { code: 'UND_ERR_SOCKET' })));
           });
         } finally {
+          // 'end' can come while a batch is being flushed: that flush finishes (or fails) first,
+          // so two writes never run at once and none is lost
+          if (draining) await draining;
           await flush();
           await settle();
         }
