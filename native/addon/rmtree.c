@@ -37,6 +37,19 @@ static int where_of(int fd, struct where *w) {
   w->have_mnt = (sx.stx_mask & STATX_MNT_ID) != 0;
   w->mnt = sx.stx_mnt_id;
   w->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  if (!w->have_mnt) {
+    /* before Linux 5.8: the mount id from name_to_handle_at (a bind has the device of its source) */
+    union {
+      struct file_handle fh;
+      char space[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+    } h;
+    h.fh.handle_bytes = MAX_HANDLE_SZ;
+    int mnt;
+    if (name_to_handle_at(fd, "", &h.fh, &mnt, AT_EMPTY_PATH) == 0) {
+      w->have_mnt = 1;
+      w->mnt = (uint64_t)mnt;
+    }
+  }
   return 0;
 }
 
@@ -131,7 +144,10 @@ static void rmtree_execute(napi_env env, void *data) {
   struct rmtree_work *w = data;
   size_t n = strlen(w->path);
   while (n > 1 && w->path[n - 1] == '/') w->path[--n] = '\0';
-  if (strcmp(w->path, "/") == 0 || strcmp(w->path, ".") == 0 || strcmp(w->path, "..") == 0) {
+  /* only an absolute path, not "/", and no last component "." or ".." (a directory above) */
+  const char *last = strrchr(w->path, '/');
+  last = last ? last + 1 : w->path;
+  if (w->path[0] != '/' || strcmp(w->path, "/") == 0 || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
     w->err = EINVAL;
     return;
   }

@@ -79,9 +79,12 @@ test('removeTree never enters a mount inside the tree: the rest goes, the mount 
   }
 });
 
-test('removeTree refuses "/" and "", and a tree deeper than its limit fails without leaving the walk half-open', async (t) => {
-  await assert.rejects(removeTree('/'), { code: 'EINVAL' });
-  assert.throws(() => void removeTree(''), { code: 'EINVAL' });
+test('removeTree refuses relative paths, "/", "." and "..", and a tree deeper than its limit fails without leaving the walk half-open', async (t) => {
+  // refused before anything is touched: "" would be the working directory
+  for (const p of ['/', '', '.', 'relative/dir', '/.', '/tmp/..', '/tmp/x/../y', '/tmp/./x']) {
+    await assert.rejects(removeTree(p), { code: 'EINVAL' }, JSON.stringify(p));
+  }
+  assert.ok(existsSync(process.cwd()));
   const dir = scratch(t);
   const deep = join(dir, 'deep');
   mkdirSync(deep);

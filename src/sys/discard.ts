@@ -1,14 +1,20 @@
 import { readdirSync, renameSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { nativeSys } from './native.ts';
 import { randomHex } from '../lib/index.ts';
 
 /**
  * Removes a tree as `rm -rf` does, in one call to a worker thread (Node's fs.rm makes a
  * thread-pool round trip per syscall). Symlinks are removed, never followed; a mount inside
- * the tree is left alone and the promise rejects with EBUSY. A missing path is fine.
+ * the tree is left alone and the promise rejects with EBUSY. A missing path is fine; a relative
+ * path, "/" and a path with a "." or ".." component are refused (EINVAL). A big tree holds one
+ * thread-pool thread while it goes.
  */
 export function removeTree(path: string): Promise<void> {
+  // never relative (an empty path would be the working directory), never "." or ".."
+  if (!isAbsolute(path) || path.split('/').some((c) => c === '.' || c === '..')) {
+    return Promise.reject(Object.assign(new Error(`EINVAL: rm ${JSON.stringify(path)}: only an absolute path without "." or ".."`), { code: 'EINVAL', syscall: 'rm', path }));
+  }
   return nativeSys().removeTreeAsync(path);
 }
 
