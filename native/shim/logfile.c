@@ -24,7 +24,7 @@ int log_open(const char *path, long max_size, int max_files, struct shim_error *
   lf.path = path;
   lf.max_size = max_size;
   lf.max_files = max_files < 1 ? 1 : max_files;
-  lf.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  lf.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
   if (lf.fd < 0) return fail(err, errno, "open log \"%s\"", path);
   struct stat st;
   lf.size = fstat(lf.fd, &st) == 0 ? (long)st.st_size : 0;
@@ -41,7 +41,7 @@ static void rotate(void) {
       rename(from, to);
     }
     close(lf.fd);
-    lf.fd = open(lf.path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0640);
+    lf.fd = open(lf.path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
   } else if (ftruncate(lf.fd, 0) < 0) {
     return;
   }

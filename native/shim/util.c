@@ -88,7 +88,7 @@ int write_file(const char *path, const char *data, size_t len, struct shim_error
 int write_file_atomic(const char *path, const char *data, size_t len, struct shim_error *err) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
   if (fd < 0) return fail(err, errno, "create \"%s\"", tmp);
   if (write_all(fd, data, len) < 0) {
     int e = errno;
