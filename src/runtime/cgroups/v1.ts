@@ -26,11 +26,12 @@ export interface CgroupV1Options {
 const cloningParents = new Set<string>();
 
 /**
- * Gives the new cpuset cgroup `dir` its parent's cpus and mems when the kernel did not, and sets
- * clone_children on the parent (never on the hierarchy's root, which is the host's) so that its
- * next children get them at mkdir.
+ * Gives the new cpuset cgroup `dir` its parent's cpus and mems when the kernel did not. A parent
+ * this process made itself (`ours`) gets clone_children, so that its next children have them
+ * from mkdir; the flag is never set on a parent made by someone else (a cgroup parent given by
+ * the user, the host's root).
  */
-function inheritCpuset(mount: string, parent: string, dir: string): void {
+function inheritCpuset(mount: string, parent: string, dir: string, ours: boolean): void {
   // one read checks the kernel did it (the parent may have been made again without the flag)
   if (cloningParents.has(parent) && readCgroupFile(dir, 'cpuset.cpus').trim() !== '') return;
   cloningParents.delete(parent);
@@ -38,8 +39,9 @@ function inheritCpuset(mount: string, parent: string, dir: string): void {
     if (readCgroupFile(dir, file).trim() === '') writeCgroupFile(dir, file, readCgroupFile(parent, file).trim());
   }
   if (parent === mount) return;
-  if (readCgroupFile(parent, 'cgroup.clone_children').trim() !== '1') writeCgroupFile(parent, 'cgroup.clone_children', '1');
-  cloningParents.add(parent);
+  const cloning = readCgroupFile(parent, 'cgroup.clone_children').trim() === '1';
+  if (!cloning && ours) writeCgroupFile(parent, 'cgroup.clone_children', '1');
+  if (cloning || ours) cloningParents.add(parent);
 }
 
 /** The unlimited value v1 files take. */
@@ -115,6 +117,7 @@ export class CgroupV1Manager implements ContainerCgroupManager {
       if (code === 'EEXIST') return;
       if (code !== 'ENOENT') throw wrap(err, `create cgroup ${JSON.stringify(dir)}`);
       let cur = mount;
+      let parentIsOurs = false;
       for (const part of relative(mount, dir).split('/')) {
         const parent = cur;
         cur = join(cur, part);
@@ -124,11 +127,12 @@ export class CgroupV1Manager implements ContainerCgroupManager {
         } catch (e) {
           throw wrap(e, `create cgroup ${JSON.stringify(cur)}`);
         }
-        inheritCpuset(mount, parent, cur);
+        inheritCpuset(mount, parent, cur, parentIsOurs);
+        parentIsOurs = true;
       }
       return;
     }
-    inheritCpuset(mount, dirname(dir), dir);
+    inheritCpuset(mount, dirname(dir), dir, false);
   }
 
   set(r: LinuxResources): void {
