@@ -827,11 +827,9 @@ export class ContainerService {
 
   async #cleanup(c: Container, removeVolumes: boolean): Promise<void> {
     await this.#taskReleased(c.id);
-    // the task is gone: its rootfs is unmounted while the rest is released
-    const unmounted = this.#rootfsUnmounted(c.id);
     await this.#o.tasks.delete(c.id).catch(() => undefined);
     await this.#o.network?.remove(c).catch((err: unknown) => this.#log.warn('release network', { id: c.id, error: messageOf(err) }));
-    await unmounted;
+    await this.#rootfsUnmounted(c.id);
     this.#unmountShm(c);
     try {
       await this.#o.snapshotter.remove(c.snapshotKey, { background: true });

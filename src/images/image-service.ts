@@ -222,8 +222,10 @@ export class ImageService {
     if (!rec || !r) return undefined;
     const records: ImageRecord[] = [];
     for (const other of this.opts.images.list()) if ((await this.idOf(other)) === r.id) records.push(other);
+    // as images() groups them: the manifest is its first record's, the target its first named one's
+    const first = records[0] && records[0] !== rec ? await this.resolveRecord(records[0]) : r;
     const target = (records.find((x) => !isDanglingName(x.name)) ?? rec).target;
-    return { ...r, target, records, matched: rec };
+    return { ...(first ?? r), target, records, matched: rec };
   }
 
   /** Every image with readable content, keyed by ID, in name order of their first record. */
