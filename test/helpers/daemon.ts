@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { apiRequest, type ApiRequestOptions, type ApiResponse } from './api-client.ts';
 import { BridgeFirewall } from '../../src/network/index.ts';
+import { v1Hierarchies } from '../../src/runtime/index.ts';
 import { chainPrefixFor } from '../../src/daemon/network-wiring.ts';
 import { workerEntries } from '../../scripts/worker-entries.mjs';
 
@@ -223,6 +224,7 @@ function childrenOf(pid: number): number[] {
  * cleanup must end them itself or they outlive the test.
  */
 export function killMonitorsUnder(dir: string): void {
+  const cgroups = new Set<string>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let args: string[];
@@ -239,6 +241,7 @@ export function killMonitorsUnder(dir: string): void {
     };
     walk(Number(name));
     for (const pid of tree) {
+      for (const dir of berthCgroupsOf(pid)) cgroups.add(dir);
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -246,4 +249,37 @@ export function killMonitorsUnder(dir: string): void {
       }
     }
   }
+  // the containers' cgroups, which nobody deletes once their monitors are killed: each goes as
+  // soon as its last process is reaped
+  const pending = new Set(cgroups);
+  for (let i = 0; i < 100 && pending.size > 0; i++) {
+    for (const dir of pending) {
+      try {
+        rmdirSync(dir);
+        pending.delete(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') pending.delete(dir);
+      }
+    }
+    if (pending.size > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+}
+
+/** The cgroup directories (v1 hierarchies) of `pid` under a /berth parent, as the daemon makes them. */
+function berthCgroupsOf(pid: number): string[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return [];
+  }
+  const mounts = v1Hierarchies();
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const [, ctrls, path] = line.split(':');
+    if (!ctrls || !path?.startsWith('/berth/')) continue;
+    const mount = mounts[ctrls];
+    if (mount) out.push(join(mount, path));
+  }
+  return out;
 }
