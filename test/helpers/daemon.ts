@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { apiRequest, type ApiRequestOptions, type ApiResponse } from './api-client.ts';
 import { BridgeFirewall } from '../../src/network/index.ts';
-import { v1Hierarchies } from '../../src/runtime/index.ts';
+import { ownCgroups, v1Hierarchies } from '../../src/runtime/index.ts';
 import { chainPrefixFor } from '../../src/daemon/network-wiring.ts';
 import { workerEntries } from '../../scripts/worker-entries.mjs';
 
@@ -267,19 +267,12 @@ export function killMonitorsUnder(dir: string): void {
 
 /** The cgroup directories (v1 hierarchies) of `pid` under a /berth parent, as the daemon makes them. */
 function berthCgroupsOf(pid: number): string[] {
-  let text: string;
+  let own: Record<string, string>;
   try {
-    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    own = ownCgroups(`/proc/${pid}/cgroup`);
   } catch {
-    return [];
+    return []; // gone already
   }
   const mounts = v1Hierarchies();
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const [, ctrls, path] = line.split(':');
-    if (!ctrls || !path?.startsWith('/berth/')) continue;
-    const mount = mounts[ctrls];
-    if (mount) out.push(join(mount, path));
-  }
-  return out;
+  return Object.entries(own).flatMap(([ctrl, path]) => (mounts[ctrl] && path.startsWith('/berth/') ? [join(mounts[ctrl], path)] : []));
 }
