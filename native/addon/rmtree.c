@@ -161,17 +161,15 @@ static void rmtree_execute(napi_env env, void *data) {
     return;
   }
   /* the mount the tree lives on: its parent's (a path that is itself a mount point is refused) */
-  char *slash = strrchr(w->path, '/');
+  char *slash = strrchr(w->path, '/'); /* the path is absolute: there is one */
+  const char *name = slash + 1;
   int parent;
-  const char *name;
-  if (slash && slash != w->path) {
+  if (slash == w->path) {
+    parent = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } else {
     *slash = '\0';
     parent = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     *slash = '/';
-    name = slash + 1;
-  } else {
-    parent = open(slash ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    name = slash ? slash + 1 : w->path;
   }
   if (parent < 0) {
     w->err = errno;
